@@ -1,0 +1,53 @@
+package io.github.precopy.core;
+
+import io.github.precopy.spi.ConvergencePolicy;
+import io.github.precopy.spi.ConvergencePolicy.Decision;
+import java.time.Duration;
+import java.util.Objects;
+
+/** The convergence policies shipped with the engine. */
+public final class ConvergencePolicies {
+
+  /** What a bounded policy does when its bound is reached. */
+  public enum GiveUp {
+    /** Fail the migration; the guest runs on at the source (Cloud Hypervisor's way). */
+    FAIL,
+    /** Switch over anyway and accept a longer downtime (Xen's way after its last iteration). */
+    SWITCH_OVER
+  }
+
+  private ConvergencePolicies() {}
+
+  /** QEMU's rule, the default: see {@link ConvergencePolicy#qemu()}. */
+  public static ConvergencePolicy qemu() {
+    return ConvergencePolicy.qemu();
+  }
+
+  /**
+   * QEMU's rule, bounded: once {@code maxSyncs} syncs have been taken or {@code timeout} has passed
+   * without converging, {@code giveUp} decides.
+   *
+   * @param maxSyncs the most dirty-log syncs while the guest runs (setup sync included), ≥ 1
+   * @param timeout the longest precopy may run before giving up
+   */
+  public static ConvergencePolicy bounded(long maxSyncs, Duration timeout, GiveUp giveUp) {
+    if (maxSyncs < 1) {
+      throw new IllegalArgumentException("maxSyncs must be at least 1, got " + maxSyncs);
+    }
+    Objects.requireNonNull(timeout, "timeout");
+    Objects.requireNonNull(giveUp, "giveUp");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+    }
+    ConvergencePolicy qemu = ConvergencePolicy.qemu();
+    long timeoutMillis = timeout.toMillis();
+    return state -> {
+      Decision decision = qemu.decide(state);
+      if (decision == Decision.CONTINUE
+          && (state.syncCount() >= maxSyncs || state.elapsedMillis() >= timeoutMillis)) {
+        return giveUp == GiveUp.FAIL ? Decision.ABORT : Decision.STOP_AND_COPY;
+      }
+      return decision;
+    };
+  }
+}

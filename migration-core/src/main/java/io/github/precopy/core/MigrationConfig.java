@@ -1,0 +1,163 @@
+package io.github.precopy.core;
+
+import io.github.precopy.spi.ConvergencePolicy;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What one migration does: which capabilities it enables (QEMU's {@code migrate-set-capabilities})
+ * and its parameters ({@code migrate-set-parameters}). Immutable; build with {@link #builder()}.
+ *
+ * <p>Defaults: no capability, unlimited bandwidth, a 300 ms downtime limit (QEMU's default), QEMU's
+ * convergence rule, verification on.
+ */
+public final class MigrationConfig {
+
+  /** Unlimited bandwidth, the default. */
+  public static final long UNLIMITED = Long.MAX_VALUE;
+
+  private final Set<String> capabilities;
+  private final long maxBandwidthBytesPerSecond;
+  private final Duration downtimeLimit;
+  private final ConvergencePolicy convergencePolicy;
+  private final Map<String, String> options;
+  private final boolean verify;
+
+  private MigrationConfig(Builder builder) {
+    this.capabilities = Set.copyOf(builder.capabilities);
+    this.maxBandwidthBytesPerSecond = builder.maxBandwidthBytesPerSecond;
+    this.downtimeLimit = builder.downtimeLimit;
+    this.convergencePolicy = builder.convergencePolicy;
+    this.options = Map.copyOf(builder.options);
+    this.verify = builder.verify;
+  }
+
+  /** A builder with the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The default configuration: plain precopy. */
+  public static MigrationConfig defaults() {
+    return builder().build();
+  }
+
+  /** The enabled capability names, e.g. {@code free-page-hint}. */
+  public Set<String> capabilities() {
+    return capabilities;
+  }
+
+  /** Bandwidth limit in bytes per second while the guest runs; {@link #UNLIMITED} for none. */
+  public long maxBandwidthBytesPerSecond() {
+    return maxBandwidthBytesPerSecond;
+  }
+
+  /** The longest the guest may stay paused for the final copy, as the convergence rule sees it. */
+  public Duration downtimeLimit() {
+    return downtimeLimit;
+  }
+
+  /** Decides after each sync whether to continue, switch over or give up. */
+  public ConvergencePolicy convergencePolicy() {
+    return convergencePolicy;
+  }
+
+  /** Free-form options passed to optimisations, by name. */
+  public Map<String, String> options() {
+    return options;
+  }
+
+  /**
+   * Whether to compare, after completion, every page the guest had in use at switch-over with the
+   * destination (in-process migrations only).
+   */
+  public boolean verify() {
+    return verify;
+  }
+
+  @Override
+  public String toString() {
+    return "MigrationConfig[capabilities="
+        + capabilities
+        + ", maxBandwidth="
+        + (maxBandwidthBytesPerSecond == UNLIMITED ? "unlimited" : maxBandwidthBytesPerSecond)
+        + ", downtimeLimit="
+        + downtimeLimit.toMillis()
+        + "ms]";
+  }
+
+  /** Builds a {@link MigrationConfig}. Not thread-safe. */
+  public static final class Builder {
+    private final Set<String> capabilities = new LinkedHashSet<>();
+    private long maxBandwidthBytesPerSecond = UNLIMITED;
+    private Duration downtimeLimit = Duration.ofMillis(300);
+    private ConvergencePolicy convergencePolicy = ConvergencePolicy.qemu();
+    private final Map<String, String> options = new TreeMap<>();
+    private boolean verify = true;
+
+    private Builder() {}
+
+    /** Enables a capability by name. */
+    public Builder capability(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("capability name must not be empty");
+      }
+      capabilities.add(name);
+      return this;
+    }
+
+    /** Enables several capabilities. */
+    public Builder capabilities(Iterable<String> names) {
+      names.forEach(this::capability);
+      return this;
+    }
+
+    /** Limits the bandwidth while the guest runs, in bytes per second (> 0). */
+    public Builder maxBandwidth(long bytesPerSecond) {
+      if (bytesPerSecond <= 0) {
+        throw new IllegalArgumentException(
+            "max-bandwidth must be positive, got " + bytesPerSecond + " bytes/s");
+      }
+      this.maxBandwidthBytesPerSecond = bytesPerSecond;
+      return this;
+    }
+
+    /** Sets the downtime limit (> 0, at most 2000 s as in QEMU). */
+    public Builder downtimeLimit(Duration limit) {
+      Objects.requireNonNull(limit, "limit");
+      if (limit.isNegative() || limit.isZero() || limit.compareTo(Duration.ofSeconds(2000)) > 0) {
+        throw new IllegalArgumentException(
+            "downtime-limit must be in (0, 2000 s], got " + limit.toMillis() + " ms");
+      }
+      this.downtimeLimit = limit;
+      return this;
+    }
+
+    /** Sets the convergence policy. */
+    public Builder convergencePolicy(ConvergencePolicy policy) {
+      this.convergencePolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Adds an option for optimisations. */
+    public Builder option(String name, String value) {
+      options.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** Turns verification on or off. */
+    public Builder verify(boolean verify) {
+      this.verify = verify;
+      return this;
+    }
+
+    /** The configuration. */
+    public MigrationConfig build() {
+      return new MigrationConfig(this);
+    }
+  }
+}

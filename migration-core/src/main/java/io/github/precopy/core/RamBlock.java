@@ -1,0 +1,219 @@
+package io.github.precopy.core;
+
+import io.github.precopy.bitmap.AtomicPageBitmap;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+
+/**
+ * One contiguous range of guest RAM (QEMU's {@code RAMBlock}): a name, a guest-physical base
+ * address, a used length of whole 4 KiB pages, off-heap storage and a dirty log with one bit per
+ * page.
+ *
+ * <p>Layout: the storage is a list of mapped chunks of {@link #CHUNK_BYTES} each (the last may be
+ * shorter); a page never straddles two chunks. Page-level methods are safe to call from several
+ * threads on different pages; concurrent access to the same page has no ordering beyond that of the
+ * underlying memory. No method may be called after the owning {@link GuestMemory} is closed.
+ */
+public final class RamBlock {
+
+  /** Bytes per chunk of storage: 1 GiB, so a page never crosses a chunk. */
+  static final int CHUNK_SHIFT = 30;
+
+  static final long CHUNK_BYTES = 1L << CHUNK_SHIFT;
+
+  private static final ByteBuffer ZERO_PAGE = ByteBuffer.allocateDirect(GuestMemory.PAGE_SIZE);
+
+  private final String name;
+  private final int id;
+  private final long guestAddress;
+  private final long usedLength;
+  private final MappedByteBuffer[] chunks;
+  private final AtomicPageBitmap dirtyLog;
+
+  RamBlock(String name, int id, long guestAddress, long usedLength, MappedByteBuffer[] chunks) {
+    this.name = name;
+    this.id = id;
+    this.guestAddress = guestAddress;
+    this.usedLength = usedLength;
+    this.chunks = chunks;
+    this.dirtyLog = new AtomicPageBitmap(usedLength >>> GuestMemory.PAGE_SHIFT);
+  }
+
+  /** The block's unique name. */
+  public String name() {
+    return name;
+  }
+
+  /** The block's index in {@link GuestMemory#blocks()}, also its id in the migration stream. */
+  public int id() {
+    return id;
+  }
+
+  /** Guest-physical address of the block's first byte. */
+  public long guestAddress() {
+    return guestAddress;
+  }
+
+  /** Used length in bytes, a whole number of pages. */
+  public long usedLength() {
+    return usedLength;
+  }
+
+  /** Number of pages in the block. */
+  public long pageCount() {
+    return usedLength >>> GuestMemory.PAGE_SHIFT;
+  }
+
+  /** Whether {@code address} (guest-physical) lies inside this block. */
+  public boolean contains(long address) {
+    return address >= guestAddress && address - guestAddress < usedLength;
+  }
+
+  /**
+   * The block's dirty log: one bit per page, set after every guest write through {@link
+   * GuestMemory}, drained by the migration's dirty-log sync.
+   */
+  public AtomicPageBitmap dirtyLog() {
+    return dirtyLog;
+  }
+
+  /**
+   * Copies one page into {@code dst} at {@code dstOffset}. Does not touch the dirty log.
+   *
+   * @param page page index within the block
+   */
+  public void readPage(long page, byte[] dst, int dstOffset) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    chunk(offset).get(chunkOffset(offset), dst, dstOffset, GuestMemory.PAGE_SIZE);
+  }
+
+  /**
+   * Copies one page into {@code dst} at its position, advancing it by a page. Does not touch the
+   * dirty log.
+   */
+  public void readPage(long page, ByteBuffer dst) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    dst.put(chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE));
+  }
+
+  /** Whether every byte of the page is zero. */
+  public boolean isZeroPage(long page) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    return chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE).mismatch(ZERO_PAGE) < 0;
+  }
+
+  /**
+   * Overwrites one page from {@code src} at {@code srcOffset} without marking it dirty: the
+   * destination's way of loading a migrated page.
+   */
+  public void loadPage(long page, byte[] src, int srcOffset) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    chunk(offset).put(chunkOffset(offset), src, srcOffset, GuestMemory.PAGE_SIZE);
+  }
+
+  /** Fills one page with {@code value} without marking it dirty (the destination's ZERO record). */
+  public void loadFilledPage(long page, byte value) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    fillBytes(offset, GuestMemory.PAGE_SIZE, value);
+  }
+
+  /** Whether the page holds the same bytes as page {@code page} of {@code other}. */
+  public boolean samePage(long page, RamBlock other) {
+    checkPage(page);
+    other.checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    ByteBuffer mine = chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
+    ByteBuffer theirs = other.chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
+    return mine.mismatch(theirs) < 0;
+  }
+
+  // Guest access at block-relative offsets; GuestMemory has checked the bounds.
+
+  void writeBytes(long offset, byte[] src, int srcOffset, int length) {
+    int done = 0;
+    while (done < length) {
+      long at = offset + done;
+      int n = (int) Math.min(length - done, CHUNK_BYTES - chunkOffset(at));
+      chunk(at).put(chunkOffset(at), src, srcOffset + done, n);
+      done += n;
+    }
+    markDirty(offset, length);
+  }
+
+  void writeLong(long offset, long value) {
+    chunk(offset).putLong(chunkOffset(offset), value);
+    dirtyLog.markDirty(offset >>> GuestMemory.PAGE_SHIFT);
+  }
+
+  void fill(long offset, long length, byte value) {
+    fillBytes(offset, length, value);
+    markDirty(offset, length);
+  }
+
+  void readBytes(long offset, byte[] dst, int dstOffset, int length) {
+    int done = 0;
+    while (done < length) {
+      long at = offset + done;
+      int n = (int) Math.min(length - done, CHUNK_BYTES - chunkOffset(at));
+      chunk(at).get(chunkOffset(at), dst, dstOffset + done, n);
+      done += n;
+    }
+  }
+
+  long readLong(long offset) {
+    return chunk(offset).getLong(chunkOffset(offset));
+  }
+
+  MappedByteBuffer[] chunks() {
+    return chunks;
+  }
+
+  private void fillBytes(long offset, long length, byte value) {
+    long longValue = (value & 0xFFL) * 0x0101010101010101L;
+    long end = offset + length;
+    long at = offset;
+    while (at < end && (at & 7) != 0) {
+      chunk(at).put(chunkOffset(at), value);
+      at++;
+    }
+    for (; at + Long.BYTES <= end; at += Long.BYTES) {
+      chunk(at).putLong(chunkOffset(at), longValue);
+    }
+    for (; at < end; at++) {
+      chunk(at).put(chunkOffset(at), value);
+    }
+  }
+
+  private void markDirty(long offset, long length) {
+    if (length > 0) {
+      dirtyLog.markDirtyRange(
+          offset >>> GuestMemory.PAGE_SHIFT,
+          ((offset + length - 1) >>> GuestMemory.PAGE_SHIFT) + 1);
+    }
+  }
+
+  private MappedByteBuffer chunk(long offset) {
+    return chunks[(int) (offset >>> CHUNK_SHIFT)];
+  }
+
+  private static int chunkOffset(long offset) {
+    return (int) (offset & (CHUNK_BYTES - 1));
+  }
+
+  private void checkPage(long page) {
+    if (page < 0 || page >= pageCount()) {
+      throw new IndexOutOfBoundsException(
+          "page " + page + " out of range [0, " + pageCount() + ") of RAM block " + name);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RamBlock[" + name + " @0x" + Long.toHexString(guestAddress) + ", " + usedLength + " B]";
+  }
+}

@@ -1,0 +1,280 @@
+package io.github.precopy.core;
+
+import static io.github.precopy.spi.PrecopyPhase.AFTER_BITMAP_SYNC;
+import static io.github.precopy.spi.PrecopyPhase.BEFORE_BITMAP_SYNC;
+import static io.github.precopy.spi.PrecopyPhase.CLEANUP;
+import static io.github.precopy.spi.PrecopyPhase.COMPLETE;
+import static io.github.precopy.spi.PrecopyPhase.SETUP;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.precopy.core.guest.SimulatedGuest;
+import io.github.precopy.core.guest.WorkloadOptions;
+import io.github.precopy.core.stream.Destination;
+import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.spi.PrecopyPhase;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+final class PrecopyMigrationTest {
+
+  private static final long MIB = 1 << 20;
+  private static final int PAGE = GuestMemory.PAGE_SIZE;
+
+  private final MigrationEngine engine = MigrationEngine.builder().build();
+
+  @Test
+  void idleGuestArrivesByteForByte() throws Exception {
+    MigrationStats stats = migrateSimulated("idle", 128 * MIB, MigrationConfig.defaults());
+
+    assertCompletedAndVerified(stats);
+  }
+
+  @Test
+  void compilingGuestArrivesByteForByte() throws Exception {
+    MigrationStats stats = migrateSimulated("compile", 256 * MIB, MigrationConfig.defaults());
+
+    assertCompletedAndVerified(stats);
+    assertThat(stats.rounds()).hasSizeGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void hotSetGuestFailsUnderABoundedPolicyAndKeepsRunning() throws Exception {
+    MigrationConfig config =
+        MigrationConfig.builder()
+            .maxBandwidth(64 * MIB)
+            .downtimeLimit(Duration.ofMillis(10))
+            .convergencePolicy(
+                ConvergencePolicies.bounded(
+                    4, Duration.ofSeconds(30), ConvergencePolicies.GiveUp.FAIL))
+            .build();
+    long seed = seed();
+    try (SimulatedGuest guest = simulated("hot-set", 128 * MIB, seed);
+        GuestMemory destination = GuestMemory.anonymous(128 * MIB)) {
+      guest.start();
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
+
+      assertThat(stats.status()).as("seed %d", seed).isEqualTo(MigrationStatus.FAILED);
+      assertThat(stats.errorDescription()).contains("convergence policy gave up after 4 syncs");
+      assertThat(guest.isRunning()).isTrue();
+      long work = guest.workDone();
+      Thread.sleep(50);
+      assertThat(guest.workDone()).as("the guest keeps working").isGreaterThan(work);
+    }
+  }
+
+  @Test
+  void hotSetGuestSwitchesOverWhenTheBoundedPolicySaysSo() throws Exception {
+    MigrationConfig config =
+        MigrationConfig.builder()
+            .maxBandwidth(256 * MIB)
+            .downtimeLimit(Duration.ofMillis(10))
+            .convergencePolicy(
+                ConvergencePolicies.bounded(
+                    3, Duration.ofSeconds(30), ConvergencePolicies.GiveUp.SWITCH_OVER))
+            .build();
+
+    MigrationStats stats = migrateSimulated("hot-set", 128 * MIB, config);
+
+    assertCompletedAndVerified(stats);
+    assertThat(stats.ram().dirtySyncCount()).isEqualTo(4);
+  }
+
+  @Test
+  void phasesFollowQemuOrder() throws Exception {
+    RecordingProvider recorder = new RecordingProvider("recorder");
+    MigrationEngine withRecorder = MigrationEngine.builder().addProvider(recorder).build();
+    MigrationConfig config = MigrationConfig.builder().capability("recorder").build();
+    try (StaticGuest guest = StaticGuest.filled(16 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
+      MigrationStats stats = withRecorder.startInProcess(guest, destination, config).await();
+
+      assertCompletedAndVerified(stats);
+      List<PrecopyPhase> expected = new ArrayList<>(List.of(BEFORE_BITMAP_SYNC, AFTER_BITMAP_SYNC));
+      expected.add(SETUP);
+      for (long sync = 2; sync < stats.ram().dirtySyncCount(); sync++) {
+        expected.addAll(List.of(BEFORE_BITMAP_SYNC, AFTER_BITMAP_SYNC));
+      }
+      expected.addAll(List.of(COMPLETE, BEFORE_BITMAP_SYNC, AFTER_BITMAP_SYNC, CLEANUP));
+      assertThat(recorder.phases).containsExactlyElementsOf(expected);
+      assertThat(recorder.closed).hasValue(1);
+    }
+  }
+
+  @Test
+  void hintedPagesAreNotSentButAPageWrittenAfterItsHintIs() throws Exception {
+    long[] cleared = new long[1];
+    RecordingProvider hinter =
+        new RecordingProvider(
+            "hinter",
+            (phase, context) -> {
+              if (phase == SETUP) {
+                cleared[0] = context.freePageSink().freePageHint(0, 100L * PAGE);
+              }
+            });
+    MigrationEngine withHinter = MigrationEngine.builder().addProvider(hinter).build();
+    try (StaticGuest guest = StaticGuest.filled(16 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
+      guest.markFree(0, 100);
+      RecordingProvider writer =
+          new RecordingProvider(
+              "writer",
+              (phase, context) -> {
+                if (phase == SETUP) {
+                  guest.markInUseAndWrite(5, (byte) 0x5A);
+                }
+              });
+      MigrationEngine engineWithBoth =
+          MigrationEngine.builder().addProvider(hinter).addProvider(writer).build();
+      MigrationConfig config =
+          MigrationConfig.builder().capability("hinter").capability("writer").build();
+
+      MigrationStats stats = engineWithBoth.startInProcess(guest, destination, config).await();
+
+      assertCompletedAndVerified(stats);
+      assertThat(cleared[0]).isEqualTo(100);
+      long totalPages = 16 * MIB / PAGE;
+      assertThat(stats.ram().normal() + stats.ram().duplicate()).isEqualTo(totalPages - 99);
+      RamBlock sent = destination.blocks().get(0);
+      assertThat(sent.samePage(5, guest.memory().blocks().get(0))).isTrue();
+      assertThat(sent.isZeroPage(6)).as("a hinted page never arrives").isTrue();
+      assertThat(withHinter.capabilities()).containsExactly("hinter");
+    }
+  }
+
+  @Test
+  void transferredEqualsTheBytesOfTheRecords() throws Exception {
+    try (StaticGuest guest = StaticGuest.filled(8 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(8 * MIB)) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      MigrationStats stats = engine.start(guest, MigrationConfig.defaults(), out, s -> {}).await();
+
+      assertThat(stats.status()).isEqualTo(MigrationStatus.COMPLETED);
+      assertThat(stats.ram().transferred()).isEqualTo(out.size());
+      assertThat(stats.ram().remaining()).isZero();
+      assertThat(stats.ram().precopyBytes() + stats.ram().downtimeBytes())
+          .isLessThan(stats.ram().transferred());
+      DestinationReport report =
+          new Destination(destination).receive(new ByteArrayInputStream(out.toByteArray()));
+      assertThat(report.completed()).isTrue();
+      assertThat(report.bytesRead()).isEqualTo(stats.ram().transferred());
+      assertThat(report.normalPages()).isEqualTo(stats.ram().normal());
+      assertThat(report.zeroPages()).isEqualTo(stats.ram().duplicate());
+      assertThat(stats.ram().normal() + stats.ram().duplicate()).isEqualTo(8 * MIB / PAGE);
+    }
+  }
+
+  @Test
+  void cancelLeavesTheGuestRunningWithItsMemoryIntact() throws Exception {
+    RecordingProvider recorder = new RecordingProvider("recorder");
+    MigrationEngine withRecorder = MigrationEngine.builder().addProvider(recorder).build();
+    MigrationConfig config =
+        MigrationConfig.builder().capability("recorder").maxBandwidth(32 * MIB).build();
+    try (StaticGuest guest = StaticGuest.filled(64 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(64 * MIB);
+        GuestMemory copy = GuestMemory.anonymous(64 * MIB)) {
+      copyPages(guest.memory(), copy);
+      PrecopyMigration migration = withRecorder.startInProcess(guest, destination, config);
+      Thread.sleep(300);
+
+      migration.cancel();
+      MigrationStats stats = migration.await(30, TimeUnit.SECONDS);
+
+      assertThat(stats).isNotNull();
+      assertThat(stats.status()).isEqualTo(MigrationStatus.CANCELLED);
+      assertThat(guest.isRunning()).isTrue();
+      assertThat(recorder.phases).endsWith(CLEANUP);
+      for (long page = 0; page < 64 * MIB / PAGE; page++) {
+        assertThat(guest.memory().blocks().get(0).samePage(page, copy.blocks().get(0)))
+            .as("page %d", page)
+            .isTrue();
+      }
+    }
+  }
+
+  @Test
+  void progressListenerIsCalledAtLeastEveryHundredMilliseconds() throws Exception {
+    List<MigrationStats> snapshots = new CopyOnWriteArrayList<>();
+    MigrationConfig config = MigrationConfig.builder().maxBandwidth(64 * MIB).build();
+    try (StaticGuest guest = StaticGuest.filled(64 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(64 * MIB)) {
+      MigrationStats stats =
+          engine.startInProcess(guest, destination, config, snapshots::add).await();
+      Thread.sleep(200);
+
+      assertCompletedAndVerified(stats);
+      assertThat(stats.totalTimeMillis()).isGreaterThanOrEqualTo(700);
+      // One call per 100 ms window; allow a few late ones on a loaded machine.
+      assertThat(snapshots).hasSizeGreaterThanOrEqualTo((int) (stats.totalTimeMillis() / 100) - 3);
+      assertThat(snapshots.get(snapshots.size() - 1).status()).isEqualTo(MigrationStatus.COMPLETED);
+      assertThat(snapshots).extracting(s -> s.ram().transferred()).isSorted();
+    }
+  }
+
+  @Test
+  void bandwidthLimitIsHonoured() throws Exception {
+    MigrationConfig config = MigrationConfig.builder().maxBandwidth(64 * MIB).build();
+    try (StaticGuest guest = StaticGuest.filled(32 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(32 * MIB)) {
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
+
+      assertCompletedAndVerified(stats);
+      // 28 MiB of data pages at 64 MiB/s take at least 0.4 s (budget granted per 100 ms window).
+      assertThat(stats.totalTimeMillis()).isGreaterThanOrEqualTo(350);
+    }
+  }
+
+  private MigrationStats migrateSimulated(String workload, long bytes, MigrationConfig config)
+      throws InterruptedException {
+    long seed = seed();
+    try (SimulatedGuest guest = simulated(workload, bytes, seed);
+        GuestMemory destination = GuestMemory.anonymous(bytes)) {
+      guest.start();
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
+      assertThat(guest.failure()).as("seed %d", seed).isEmpty();
+      return stats;
+    }
+  }
+
+  private static SimulatedGuest simulated(String workload, long bytes, long seed) {
+    SimulatedGuest guest =
+        SimulatedGuest.builder()
+            .memorySize(bytes)
+            .vcpus(2)
+            .seed(seed)
+            .workload(workload, WorkloadOptions.defaults())
+            .build();
+    guest.boot();
+    return guest;
+  }
+
+  private static void assertCompletedAndVerified(MigrationStats stats) {
+    assertThat(stats.status()).as("%s", stats).isEqualTo(MigrationStatus.COMPLETED);
+    assertThat(stats.errorDescription()).isNull();
+    assertThat(stats.verification()).isNotNull();
+    assertThat(stats.verification().pagesChecked()).isPositive();
+    assertThat(stats.verification().mismatches()).as("%s", stats).isZero();
+    assertThat(stats.ram().remaining()).isZero();
+  }
+
+  private static void copyPages(GuestMemory from, GuestMemory to) {
+    byte[] page = new byte[PAGE];
+    for (long p = 0; p < from.totalPages(); p++) {
+      from.blocks().get(0).readPage(p, page, 0);
+      to.blocks().get(0).loadPage(p, page, 0);
+    }
+  }
+
+  private static long seed() {
+    long seed = Long.getLong("precopy.seed", System.nanoTime());
+    System.out.println("PrecopyMigrationTest seed=" + seed);
+    return seed;
+  }
+}

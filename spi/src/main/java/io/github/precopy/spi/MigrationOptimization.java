@@ -1,0 +1,34 @@
+package io.github.precopy.spi;
+
+import java.util.Map;
+
+/**
+ * One optimisation taking part in one migration.
+ *
+ * <p>The engine calls {@link #onPhase} on the migration thread, never while it holds the bitmap
+ * lock, and waits for it to return. An exception thrown from here is reported and the optimisation
+ * is dropped from the migration, which carries on as plain precopy (QEMU treats notifier errors
+ * so). {@link #close()} is called once, after {@link PrecopyPhase#CLEANUP}.
+ */
+public interface MigrationOptimization extends AutoCloseable {
+
+  /**
+   * Called at each phase of the migration in QEMU's order.
+   *
+   * @param phase the phase being entered
+   */
+  void onPhase(PrecopyPhase phase);
+
+  /**
+   * Figures this optimisation reports in the migration statistics under its capability name, e.g.
+   * {@code hinted-pages}. Called from any thread at any time, so implementations return a
+   * consistent snapshot. Keys are lower-case with dashes, as QEMU's {@code query-migrate}.
+   */
+  default Map<String, Object> statistics() {
+    return Map.of();
+  }
+
+  /** Releases what the optimisation holds. Called once, after {@link PrecopyPhase#CLEANUP}. */
+  @Override
+  default void close() {}
+}

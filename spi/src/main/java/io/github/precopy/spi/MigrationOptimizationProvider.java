@@ -1,0 +1,28 @@
+package io.github.precopy.spi;
+
+/**
+ * The {@link java.util.ServiceLoader} service through which a plugin offers one optimisation under
+ * a capability name.
+ *
+ * <p>Implementations need a public no-argument constructor that does nothing expensive: the engine
+ * instantiates every provider it finds to read its capability, but calls {@link
+ * #create(OptimizationContext)} only for migrations that enable that capability. Register the class
+ * in {@code META-INF/services/io.github.precopy.spi.MigrationOptimizationProvider}.
+ */
+public interface MigrationOptimizationProvider {
+
+  /**
+   * The capability name that enables this optimisation, e.g. {@code free-page-hint}: lower-case
+   * ASCII letters, digits and dashes, unique among the providers on the class path.
+   */
+  String capability();
+
+  /**
+   * Creates the optimisation for one migration. Called at most once per migration, before {@link
+   * PrecopyPhase#SETUP}, on the migration thread.
+   *
+   * @param context what the optimisation may see and touch of this migration
+   * @return a new optimisation, notified of every phase of this migration
+   */
+  MigrationOptimization create(OptimizationContext context);
+}
