@@ -24,26 +24,22 @@ final class CompileWorkload implements Workload {
   private final GuestBoot boot;
   private final double dirtyRate;
   private final double pageCacheShare;
-  private GuestMemory memory;
   private PageCache pageCache;
 
   CompileWorkload(WorkloadOptions options) {
     OptionReader reader =
         new OptionReader(
             NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, DIRTY_RATE, PAGE_CACHE));
-    this.boot = new GuestBoot(reader);
+    this.boot = new GuestBoot(NAME, reader);
     this.dirtyRate = reader.rate(DIRTY_RATE, Double.NaN);
     this.pageCacheShare = reader.share(PAGE_CACHE, DEFAULT_PAGE_CACHE);
   }
 
   @Override
   public VcpuProgram program(Vcpu cpu) {
-    if (memory == null) {
-      memory = cpu.memory();
+    boot.bind(cpu);
+    if (pageCache == null) {
       pageCache = new PageCache((long) (pageCacheShare * cpu.allocator().totalPages()));
-    } else if (memory != cpu.memory()) {
-      throw new IllegalStateException(
-          "a compile workload serves one guest; create another with Workloads.create");
     }
     return new Program(cpu);
   }

@@ -1,18 +1,23 @@
 package io.github.precopy.core.guest;
 
+import io.github.precopy.core.GuestMemory;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * The boot every built-in workload starts with: it leaves memory as a guest that has been up for a
  * while has it. Options {@code touched} and {@code in-use} (shares of guest memory) are documented
- * in {@link Workloads}.
+ * in {@link Workloads}. One instance serves one guest.
  *
- * <p>Each vCPU touches its share of {@code touched} in "owners" of 64 KiB to 4 MiB (a process, a
- * file in the page cache, a kernel cache), allocated in blocks of mixed orders ({@link
- * #randomOrder}) and written with non-zero data. An owner is kept whole or freed whole, so that
- * free memory comes back in contiguous runs as it does when a process exits; owners are kept while
- * that brings the kept amount closer to {@code in-use} times the touched amount. Freed pages keep
- * their stale contents.
+ * <p>Each vCPU first runs its workload's own setup (a working set), then touches its share of
+ * {@code touched} in "owners" of 64 KiB to 64 MiB (a process, a file in the page cache, a kernel
+ * cache; at most a sixteenth of the vCPU's share, so small guests still have many owners),
+ * allocated in blocks of mixed orders ({@link #randomOrder}) and written with non-zero data. An
+ * owner is kept whole or freed whole, so that free memory comes back in contiguous runs as it does
+ * when a process exits; owners are kept while that brings the kept amount closer to {@code in-use}
+ * times the touched amount. Owners are freed only once every vCPU has touched its share, so that
+ * the touched pages are distinct, as at the guest's peak of use. Freed pages keep their stale
+ * contents.
  */
 final class GuestBoot {
 
@@ -22,41 +27,93 @@ final class GuestBoot {
   static final double DEFAULT_IN_USE = 0.1;
 
   private static final long MIN_OWNER_PAGES = 16;
-  private static final long MAX_OWNER_PAGES = 1024;
+  private static final long MAX_OWNER_PAGES = 16384;
+  private static final long MIN_OWNERS_PER_VCPU = 16;
+  private static final long BARRIER_POLL_NANOS = 1_000_000;
 
+  private final String workload;
   private final double touched;
   private final double inUse;
+  private GuestMemory memory;
+  private CountDownLatch touching;
 
-  GuestBoot(OptionReader options) {
+  GuestBoot(String workload, OptionReader options) {
+    this.workload = workload;
     this.touched = options.share(TOUCHED, DEFAULT_TOUCHED);
     this.inUse = options.share(IN_USE, DEFAULT_IN_USE);
     if (inUse > touched) {
       throw new IllegalArgumentException(
-          "option in-use (" + inUse + ") must not exceed touched (" + touched + ")");
+          workload + ": option in-use (" + inUse + ") must not exceed touched (" + touched + ")");
     }
   }
 
-  /** The share of guest memory the boot leaves in use. */
-  double inUse() {
-    return inUse;
+  /**
+   * Checks that the workload's own memory, {@code share} of guest memory named {@code what}, fits
+   * beside the touched memory.
+   */
+  void checkFits(String what, double share) {
+    if (share + touched > 1) {
+      throw new IllegalArgumentException(
+          workload + ": " + what + " (" + share + ") plus touched (" + touched + ") exceed 1");
+    }
   }
 
   /**
-   * Boots {@code cpu}'s share.
+   * Binds the boot to {@code cpu}'s guest; called from {@link Workload#program} for every vCPU.
+   *
+   * @throws IllegalStateException if this instance already serves another guest
+   */
+  synchronized void bind(Vcpu cpu) {
+    if (memory == null) {
+      memory = cpu.memory();
+      touching = new CountDownLatch(cpu.count());
+    } else if (memory != cpu.memory()) {
+      throw new IllegalStateException(
+          "a " + workload + " workload serves one guest; create another with Workloads.create");
+    }
+  }
+
+  /**
+   * Boots {@code cpu}'s share with no setup of the workload's own; see {@link #run(Vcpu,
+   * Runnable)}.
+   */
+  BlockList run(Vcpu cpu) {
+    return run(cpu, () -> {});
+  }
+
+  /**
+   * Boots {@code cpu}'s share: runs {@code setup}, touches memory, waits until every vCPU has done
+   * so, then frees what is not kept.
    *
    * @return the blocks the boot keeps in use
    */
-  BlockList run(Vcpu cpu) {
+  BlockList run(Vcpu cpu, Runnable setup) {
+    BlockList kept = new BlockList();
+    BlockList stale = new BlockList();
+    try {
+      setup.run();
+      touch(cpu, kept, stale);
+    } finally {
+      touching.countDown();
+    }
+    while (touching.getCount() > 0) {
+      cpu.idleUntil(System.nanoTime() + BARRIER_POLL_NANOS);
+    }
+    stale.freeAll(cpu.allocator());
+    return kept;
+  }
+
+  private void touch(Vcpu cpu, BlockList kept, BlockList stale) {
     SplittableRandom random = cpu.random();
     BuddyAllocator allocator = cpu.allocator();
     long target = share(cpu, touched);
     double keepRatio = touched == 0 ? 0 : inUse / touched;
-    BlockList kept = new BlockList();
+    long largestOwner =
+        Math.max(MIN_OWNER_PAGES, Math.min(MAX_OWNER_PAGES, target / MIN_OWNERS_PER_VCPU));
     long done = 0;
     boolean exhausted = false;
     while (done < target && !exhausted) {
-      long ownerPages =
-          Math.min(target - done, logUniform(random, MIN_OWNER_PAGES, MAX_OWNER_PAGES));
+      long ownerPages = Math.min(target - done, logUniform(random, MIN_OWNER_PAGES, largestOwner));
       BlockList owner = new BlockList();
       while (owner.pages() < ownerPages) {
         int order = Math.min(randomOrder(random), floorLog2(ownerPages - owner.pages()));
@@ -71,10 +128,9 @@ final class GuestBoot {
       if (kept.pages() + owner.pages() / 2.0 < keepRatio * done) {
         kept.addAll(owner);
       } else {
-        owner.freeAll(allocator);
+        stale.addAll(owner);
       }
     }
-    return kept;
   }
 
   /** This vCPU's part of {@code share} of guest memory, in pages; the parts add up exactly. */

@@ -19,16 +19,14 @@ final class HotSetWorkload implements Workload {
   HotSetWorkload(WorkloadOptions options) {
     OptionReader reader =
         new OptionReader(NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, WORKING_SET));
-    this.boot = new GuestBoot(reader);
+    this.boot = new GuestBoot(NAME, reader);
     this.workingSet = reader.share(WORKING_SET, DEFAULT_WORKING_SET);
-    if (workingSet + boot.inUse() > 1) {
-      throw new IllegalArgumentException(
-          "hot-set: working-set (" + workingSet + ") plus in-use (" + boot.inUse() + ") exceed 1");
-    }
+    boot.checkFits(WORKING_SET, workingSet);
   }
 
   @Override
   public VcpuProgram program(Vcpu cpu) {
+    boot.bind(cpu);
     return new Program(cpu);
   }
 
@@ -45,8 +43,11 @@ final class HotSetWorkload implements Workload {
 
     @Override
     public void boot() {
-      set = GuestBoot.allocateAndWrite(cpu, GuestBoot.share(cpu, workingSet), "working set");
-      boot.run(cpu);
+      boot.run(
+          cpu,
+          () ->
+              set =
+                  GuestBoot.allocateAndWrite(cpu, GuestBoot.share(cpu, workingSet), "working set"));
     }
 
     @Override

@@ -20,12 +20,13 @@ final class IdleWorkload implements Workload {
   IdleWorkload(WorkloadOptions options) {
     OptionReader reader =
         new OptionReader(NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, DIRTY_RATE));
-    this.boot = new GuestBoot(reader);
+    this.boot = new GuestBoot(NAME, reader);
     this.dirtyRate = reader.rate(DIRTY_RATE, DEFAULT_DIRTY_RATE);
   }
 
   @Override
   public VcpuProgram program(Vcpu cpu) {
+    boot.bind(cpu);
     return new Program(cpu);
   }
 

@@ -308,16 +308,10 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
   }
 
   private void runVcpu(Vcpu cpu, VcpuProgram program) {
-    boolean booted = false;
+    if (!bootVcpu(cpu, program)) {
+      return;
+    }
     try {
-      cpu.inStep = true;
-      try {
-        program.boot();
-        booted = true;
-      } finally {
-        cpu.inStep = false;
-        bootDone.countDown();
-      }
       awaitUninterruptibly(bootReleased);
       while (true) {
         gate.enter(cpu);
@@ -327,18 +321,35 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
     } catch (RunGate.Stopped e) {
       LOG.log(System.Logger.Level.DEBUG, "vcpu-{0} stopped", cpu.index());
     } catch (Throwable t) {
-      recordFailure(cpu, booted, t);
+      recordFailure(cpu, "a step", t);
     } finally {
       cpu.inStep = false;
     }
   }
 
-  private void recordFailure(Vcpu cpu, boolean booted, Throwable t) {
-    String message =
-        "vcpu-"
-            + cpu.index()
-            + " stopped: its workload failed during "
-            + (booted ? "a step" : "boot");
+  /**
+   * Runs {@code cpu}'s boot; a failure is recorded before {@link #boot()} can see the boot done.
+   */
+  private boolean bootVcpu(Vcpu cpu, VcpuProgram program) {
+    cpu.inStep = true;
+    try {
+      program.boot();
+      return true;
+    } catch (RunGate.Stopped e) {
+      LOG.log(System.Logger.Level.DEBUG, "vcpu-{0} stopped during boot", cpu.index());
+      return false;
+    } catch (Throwable t) {
+      recordFailure(cpu, "boot", t);
+      bootFailed = true;
+      return false;
+    } finally {
+      cpu.inStep = false;
+      bootDone.countDown();
+    }
+  }
+
+  private void recordFailure(Vcpu cpu, String phase, Throwable t) {
+    String message = "vcpu-" + cpu.index() + " stopped: its workload failed during " + phase;
     IllegalStateException wrapped = new IllegalStateException(message + ": " + t, t);
     synchronized (failureLock) {
       if (failure == null) {
@@ -346,9 +357,6 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
       } else {
         failure.addSuppressed(wrapped);
       }
-    }
-    if (!booted) {
-      bootFailed = true;
     }
     LOG.log(System.Logger.Level.WARNING, message, t);
   }

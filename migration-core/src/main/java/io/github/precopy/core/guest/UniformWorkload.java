@@ -21,17 +21,15 @@ final class UniformWorkload implements Workload {
     OptionReader reader =
         new OptionReader(
             NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, AREA, DIRTY_RATE));
-    this.boot = new GuestBoot(reader);
+    this.boot = new GuestBoot(NAME, reader);
     this.area = reader.share(AREA, DEFAULT_AREA);
     this.dirtyRate = reader.rate(DIRTY_RATE, DEFAULT_DIRTY_RATE);
-    if (area + boot.inUse() > 1) {
-      throw new IllegalArgumentException(
-          "uniform: area (" + area + ") plus in-use (" + boot.inUse() + ") exceed 1");
-    }
+    boot.checkFits(AREA, area);
   }
 
   @Override
   public VcpuProgram program(Vcpu cpu) {
+    boot.bind(cpu);
     return new Program(cpu);
   }
 
@@ -47,8 +45,8 @@ final class UniformWorkload implements Workload {
 
     @Override
     public void boot() {
-      pages = GuestBoot.allocateAndWrite(cpu, GuestBoot.share(cpu, area), "uniform area");
-      boot.run(cpu);
+      boot.run(
+          cpu, () -> pages = GuestBoot.allocateAndWrite(cpu, GuestBoot.share(cpu, area), "area"));
     }
 
     @Override

@@ -6,14 +6,18 @@ import java.util.List;
  * The built-in workloads, by name. Each is seeded through its vCPUs' random sources and so
  * reproducible: with one vCPU, the same seed and options give the same boot contents and the same
  * allocations. Rates are paced against {@link System#nanoTime()}, so they do not depend on the
- * hardware (unless it is too slow to keep up). All writes go through {@link
- * io.github.precopy.core.GuestMemory}, so the dirty log sees every one.
+ * hardware (unless it is too slow to keep up); a dirty rate counts 4 KiB for every page a write
+ * touches, whole or in part. All writes go through {@link io.github.precopy.core.GuestMemory}, so
+ * the dirty log sees every one, and write non-zero data that changes with every write.
  *
  * <h2>Boot (every workload)</h2>
  *
- * Each vCPU boots its share concurrently: it touches memory in "owners" of 64 KiB to 4 MiB
- * (processes, files, kernel caches) allocated in blocks of mixed orders, writes them with non-zero
- * data, and keeps or frees each owner whole, so that free memory comes back in contiguous runs.
+ * Each vCPU boots its share concurrently: it first sets up the workload's own memory (working set
+ * or area, below), then touches memory in "owners" of 64 KiB to 4 MiB (processes, files, kernel
+ * caches) allocated in blocks of mixed orders and written with non-zero data. Once every vCPU has
+ * touched its share (the guest's peak of use), each vCPU frees the owners it does not keep, whole,
+ * so that free memory comes back in contiguous runs as when processes exit. {@code touched} plus
+ * the workload's own memory must not exceed 1.
  *
  * <ul>
  *   <li>{@code touched} = 50%: the share of memory written during boot. A guest that has been up
@@ -65,7 +69,7 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code working-set} = 25%: an in-memory cache or database buffer pool that is a quarter of
- *       RAM, rewritten faster than any link can copy it. It comes on top of {@code in-use}.
+ *       RAM, rewritten faster than any link can copy it. It comes on top of {@code touched}.
  * </ul>
  *
  * <h2>{@code uniform}</h2>
@@ -76,13 +80,16 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code area} = 50%: an application heap of half the RAM, large enough that the dirty set
- *       keeps growing over a migration round. It comes on top of {@code in-use}.
+ *       keeps growing over a migration round. It comes on top of {@code touched}.
  *   <li>{@code dirty-rate} = 64m (whole guest): a moderately busy server, below a 1 Gbit/s link's
  *       119 MB/s so that an unoptimised migration still converges.
  * </ul>
  *
  * <p>Option values: shares as {@code 0.25} or {@code 25%}; rates in bytes per second, with an
- * optional binary suffix {@code k}, {@code m} or {@code g}. Thread-safe (stateless).
+ * optional binary suffix {@code k}, {@code m} or {@code g}.
+ *
+ * <p>Thread-safety: this class is stateless. A workload instance serves one guest (its boot
+ * coordinates that guest's vCPUs); creating a second guest with it fails at boot.
  */
 public final class Workloads {
 

@@ -290,7 +290,9 @@ final class BuddyAllocatorTest {
     assertThat(allocator.freePages()).isEqualTo(allocator.totalPages());
     BuddyAllocator fresh = new BuddyAllocator(memory);
     for (int k = 0; k <= BuddyAllocator.MAX_ORDER; k++) {
-      assertThat(allocator.freeBlocks(k)).as("free blocks of order %d", k).isEqualTo(fresh.freeBlocks(k));
+      assertThat(allocator.freeBlocks(k))
+          .as("free blocks of order %d", k)
+          .isEqualTo(fresh.freeBlocks(k));
     }
     long maxBlocks = 0;
     for (RamBlock block : memory.blocks()) {
@@ -322,7 +324,9 @@ final class BuddyAllocatorTest {
       int first = (int) (offset / PAGE);
       BitSet pages = used.get(block);
       assertThat(pages.get(first, first + (1 << order)).isEmpty())
-          .as("seed %d op %d: block 0x%x order %d overlaps an allocated one", seed, op, address, order)
+          .as(
+              "seed %d op %d: block 0x%x order %d overlaps an allocated one",
+              seed, op, address, order)
           .isTrue();
       pages.set(first, first + (1 << order));
       allocatedPages += 1L << order;

@@ -202,7 +202,9 @@ final class SimulatedGuestTest {
             };
     SimulatedGuest guest = guest(recording, 3);
     guest.start();
-    assertThat(threads).extracting(Thread::getName).containsExactlyInAnyOrder("vcpu-0", "vcpu-1", "vcpu-2");
+    assertThat(threads)
+        .extracting(Thread::getName)
+        .containsExactlyInAnyOrder("vcpu-0", "vcpu-1", "vcpu-2");
     assertThat(threads).allMatch(Thread::isDaemon);
     guest.close();
     assertThat(threads).noneMatch(Thread::isAlive);

@@ -96,7 +96,8 @@ final class WorkloadsTest {
 
   @ParameterizedTest
   @CsvSource({"idle, dirty-rate=1m", "compile, ''", "hot-set, ''", "uniform, ''"})
-  void everyPageTheWorkloadWritesIsMarkedDirtyAndNoOther(String name, String options) throws Exception {
+  void everyPageTheWorkloadWritesIsMarkedDirtyAndNoOther(String name, String options)
+      throws Exception {
     long seed = new SplittableRandom().nextLong();
     System.out.println("WorkloadsTest dirty tracking " + name + " seed: " + seed);
     try (SimulatedGuest guest = guest(name, WorkloadOptions.parse(options), MEMORY, 2, seed)) {

@@ -1,0 +1,23 @@
+/**
+ * JMH benchmarks of {@code PageBitmap} and {@code AtomicPageBitmap}, side by side with {@code
+ * java.util.BitSet}, Lucene {@code FixedBitSet}, RoaringBitmap, an inline {@code long[]} loop (the
+ * ceiling without abstraction) and a plain sweep over the same words (the memory limit).
+ *
+ * <p>Every benchmark reports {@code ns/op} ({@code Mode.AverageTime}), builds its content from the
+ * seed in {@link io.github.precopy.bench.Content}, and names its map size {@code sizeBits} and its
+ * contender {@code impl}. Each class's Javadoc gives its workload, its method and its command;
+ * {@code bench/RESULTS.md} holds measured numbers and how they were taken.
+ *
+ * <p>Build, then prove that every benchmark runs (this measures nothing; {@code -jvmArgsAppend}
+ * replaces the benchmarks' pre-touched heap so that a fork starts in a fraction of a second):
+ *
+ * <pre>{@code
+ * ./mvnw -B -q -pl bench -am package -DskipTests
+ * java -jar bench/target/benchmarks.jar -f 1 -wi 1 -w 100ms -i 1 -r 100ms \
+ *     -p sizeBits=2097152 -jvmArgsAppend -Xmx1g
+ * }</pre>
+ *
+ * <p>{@code ContendersAgreeTest} checks that every contender returns the same answer, so a fast
+ * score never comes from a wrong one.
+ */
+package io.github.precopy.bench;

@@ -1,0 +1,72 @@
+package io.github.precopy.examples.cli;
+
+import io.github.precopy.core.MigrationStats;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+
+/**
+ * Draws runs into one PNG with XChart: remaining bytes over time (progress snapshots and syncs) on
+ * the left, bytes sent in each round (between two dirty-log syncs) on the right, one series per
+ * run. Runs headless.
+ */
+final class ChartWriter {
+
+  private static final int WIDTH = 800;
+  private static final int HEIGHT = 500;
+  private static final double MIB = 1 << 20;
+
+  private ChartWriter() {}
+
+  /** Writes the charts of {@code runs} to {@code file} as a PNG. */
+  static void write(Path file, List<RunResult> runs) throws IOException {
+    XYChart remaining =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Remaining over time")
+            .xAxisTitle("time since start (ms)")
+            .yAxisTitle("remaining (MiB)")
+            .build();
+    remaining.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    CategoryChart perRound =
+        new CategoryChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Sent per round")
+            .xAxisTitle("round, numbered by the dirty-log sync that ends it")
+            .yAxisTitle("sent (MiB)")
+            .build();
+    perRound.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    for (RunResult run : runs) {
+      List<Long> times = new ArrayList<>();
+      List<Double> bytes = new ArrayList<>();
+      for (RunResult.Sample sample : run.samples()) {
+        times.add(sample.timeMillis());
+        bytes.add(sample.remainingBytes() / MIB);
+      }
+      remaining.addSeries(run.label(), times, bytes);
+      List<Long> rounds = new ArrayList<>();
+      List<Double> sent = new ArrayList<>();
+      for (MigrationStats.Round round : run.stats().rounds()) {
+        rounds.add(round.syncCount());
+        sent.add(round.bytesSent() / MIB);
+      }
+      perRound.addSeries(run.label(), rounds, sent);
+    }
+    List<Chart<?, ?>> charts = List.of(remaining, perRound);
+    try (OutputStream out = Files.newOutputStream(file)) {
+      BitmapEncoder.saveBitmap(charts, 1, 2, out, BitmapEncoder.BitmapFormat.PNG);
+    }
+  }
+}

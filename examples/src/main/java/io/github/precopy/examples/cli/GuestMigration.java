@@ -1,0 +1,170 @@
+package io.github.precopy.examples.cli;
+
+import io.github.precopy.balloon.BalloonDriver;
+import io.github.precopy.balloon.FreePageHintProvider;
+import io.github.precopy.core.GuestMemory;
+import io.github.precopy.core.MigrationConfig;
+import io.github.precopy.core.MigrationEngine;
+import io.github.precopy.core.MigrationFailedException;
+import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.PrecopyMigration;
+import io.github.precopy.core.guest.SimulatedGuest;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * Runs migrations of simulated guests built from one {@link GuestSpec}: each run boots a fresh
+ * guest with the same seed, plugs a balloon into it when the engine offers {@code free-page-hint}
+ * (in every run, so that the guests are alike and only the capability decides whether hints are
+ * used), starts it, migrates it and closes it.
+ */
+final class GuestMigration {
+
+  private final MigrationEngine engine;
+  private final GuestSpec spec;
+
+  GuestMigration(MigrationEngine engine, GuestSpec spec) {
+    this.engine = engine;
+    this.spec = spec;
+  }
+
+  /** Migrates a fresh guest into a fresh memory in this process, verified at the end. */
+  RunResult inProcess(String label, MigrationConfig config, ProgressBar progress)
+      throws InterruptedException {
+    GuestMemory destination = GuestMemory.anonymous(spec.memoryBytes());
+    RunResult result =
+        run(
+            label,
+            config,
+            progress,
+            (guest, listener) -> engine.startInProcess(guest, destination, config, listener));
+    // After a failure the engine's destination thread may still be applying its last page when
+    // await() returns, so the mapping is then left to the garbage collector rather than unmapped.
+    if (result.stats().status() == MigrationStatus.COMPLETED) {
+      destination.close();
+    }
+    return result;
+  }
+
+  /**
+   * Migrates a fresh guest into {@code out} (a socket), which the migration closes. A destination
+   * that takes no byte for {@code stallTimeout} cancels the migration.
+   *
+   * @throws MigrationFailedException if the destination stalled
+   */
+  RunResult toStream(
+      String label,
+      MigrationConfig config,
+      OutputStream out,
+      ProgressBar progress,
+      Duration stallTimeout)
+      throws InterruptedException {
+    AtomicReference<PrecopyMigration> started = new AtomicReference<>();
+    AtomicBoolean stalled = new AtomicBoolean();
+    long stallNanos = stallTimeout.toNanos();
+    long[] lastChange = {System.nanoTime(), -1};
+    RunResult result =
+        run(
+            label,
+            config,
+            progress,
+            (guest, listener) -> {
+              PrecopyMigration migration =
+                  engine.start(
+                      guest,
+                      config,
+                      out,
+                      stats -> {
+                        listener.accept(stats);
+                        long now = System.nanoTime();
+                        if (stats.ram().transferred() != lastChange[1]) {
+                          lastChange[0] = now;
+                          lastChange[1] = stats.ram().transferred();
+                        } else if (now - lastChange[0] > stallNanos
+                            && !stats.status().isFinal()
+                            && started.get() != null
+                            && !stalled.getAndSet(true)) {
+                          started.get().cancel();
+                        }
+                      });
+              started.set(migration);
+              return migration;
+            });
+    if (stalled.get()) {
+      throw new MigrationFailedException(
+          "the destination took no data for "
+              + stallTimeout.toSeconds()
+              + " s; migration cancelled after sending "
+              + Sizes.format(result.stats().ram().transferred()));
+    }
+    return result;
+  }
+
+  /** Starts a migration of {@code guest} that reports progress to {@code listener}. */
+  @FunctionalInterface
+  private interface Starter {
+    PrecopyMigration start(SimulatedGuest guest, Consumer<MigrationStats> listener);
+  }
+
+  private RunResult run(String label, MigrationConfig config, ProgressBar progress, Starter starter)
+      throws InterruptedException {
+    List<RunResult.Sample> samples = new ArrayList<>();
+    try (SimulatedGuest guest =
+        SimulatedGuest.builder()
+            .memorySize(spec.memoryBytes())
+            .vcpus(spec.vcpus())
+            .seed(spec.seed())
+            .workload(spec.workload(), spec.options())
+            .build()) {
+      guest.boot();
+      BalloonDriver balloon =
+          engine.capabilities().contains(FreePageHintProvider.CAPABILITY)
+              ? BalloonDriver.install(guest, true)
+              : null;
+      try {
+        guest.start();
+        progress.start(label, spec.memoryBytes());
+        MigrationStats stats;
+        try {
+          PrecopyMigration migration =
+              starter.start(
+                  guest,
+                  snapshot -> {
+                    synchronized (samples) {
+                      samples.add(
+                          new RunResult.Sample(
+                              snapshot.totalTimeMillis(), snapshot.ram().remaining()));
+                    }
+                    progress.update(snapshot);
+                  });
+          stats = migration.await();
+        } finally {
+          progress.finish();
+        }
+        List<RunResult.Sample> all;
+        synchronized (samples) {
+          all = new ArrayList<>(samples);
+        }
+        for (MigrationStats.Round round : stats.rounds()) {
+          all.add(new RunResult.Sample(round.endMillis(), round.remainingBytes()));
+        }
+        all.add(new RunResult.Sample(stats.totalTimeMillis(), stats.ram().remaining()));
+        all.sort(Comparator.comparingLong(RunResult.Sample::timeMillis));
+        return new RunResult(
+            label, new ArrayList<>(new TreeSet<>(config.capabilities())), stats, all);
+      } finally {
+        if (balloon != null) {
+          balloon.close();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,368 @@
+package io.github.precopy.examples.cli;
+
+import io.github.precopy.core.ConvergencePolicies;
+import io.github.precopy.core.MigrationConfig;
+import io.github.precopy.core.MigrationEngine;
+import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.guest.WorkloadOptions;
+import io.github.precopy.core.guest.Workloads;
+import io.github.precopy.examples.cli.Choices.GiveUp;
+import io.github.precopy.examples.cli.Choices.Output;
+import io.github.precopy.examples.cli.Choices.Transport;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code precopy migrate}: boots a simulated guest and migrates it, in this process or over TCP,
+ * once or once per capability side by side ({@code --compare}).
+ */
+@Command(
+    name = "migrate",
+    sortOptions = false,
+    mixinStandardHelpOptions = true,
+    description = {
+      "Boots a simulated guest, runs its workload and live-migrates it with precopy: in this"
+          + " process into a fresh memory (verified page by page), or over TCP to a"
+          + " 'precopy incoming'.",
+      "Exit code 0 only for a completed migration with no verification mismatch."
+    })
+final class MigrateCommand implements Callable<Integer> {
+
+  /** A destination that takes no byte for this long cancels a TCP migration. */
+  private static final Duration STALL_TIMEOUT = Duration.ofSeconds(60);
+
+  @Spec private CommandSpec spec;
+
+  @Option(
+      names = "--memory",
+      defaultValue = "2g",
+      converter = Sizes.Converter.class,
+      paramLabel = "SIZE",
+      description =
+          "Guest RAM, bytes with an optional k, m, g or t suffix; at least 16m (default: 2g).")
+  private long memory;
+
+  @Option(
+      names = "--vcpus",
+      defaultValue = "4",
+      paramLabel = "N",
+      description = "vCPU threads running the workload, 1 to 1024 (default: 4).")
+  private int vcpus;
+
+  @Option(
+      names = "--workload",
+      defaultValue = "idle",
+      paramLabel = "NAME",
+      description = "idle, compile, hot-set or uniform (default: idle).")
+  private String workload;
+
+  @Option(
+      names = "--workload-option",
+      split = ",",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A workload parameter, e.g. dirty-rate=128m or touched=60%%; repeat or separate with"
+              + " commas.")
+  private Map<String, String> workloadOptions = new LinkedHashMap<>();
+
+  @Option(
+      names = "--capabilities",
+      split = ",",
+      paramLabel = "NAME",
+      description =
+          "Capabilities to enable, e.g. free-page-hint (default: none; with --compare: every one"
+              + " available).")
+  private List<String> capabilities = new ArrayList<>();
+
+  @Option(
+      names = "--max-bandwidth",
+      converter = Sizes.Converter.class,
+      paramLabel = "BYTES/S",
+      description =
+          "Bandwidth limit while the guest runs, bytes per second with an optional k, m, g or t"
+              + " suffix (default: unlimited).")
+  private Long maxBandwidth;
+
+  @Option(
+      names = "--downtime-limit",
+      defaultValue = "300",
+      paramLabel = "MS",
+      description = "Longest pause for the final copy, 1 to 2000000 ms (default: 300).")
+  private long downtimeLimit;
+
+  @Option(
+      names = "--transport",
+      defaultValue = "in-process",
+      converter = Choices.TransportConverter.class,
+      paramLabel = "in-process|tcp",
+      description = "Where the stream goes (default: in-process).")
+  private Transport transport;
+
+  @Option(
+      names = "--to",
+      converter = HostPort.Converter.class,
+      paramLabel = "HOST:PORT",
+      description = "The 'precopy incoming' to send to, with --transport tcp.")
+  private HostPort to;
+
+  @Option(
+      names = "--connect-timeout",
+      defaultValue = "10s",
+      converter = Durations.Converter.class,
+      paramLabel = "DURATION",
+      description = "How long to try to connect to --to (default: 10s).")
+  private Duration connectTimeout;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      paramLabel = "N",
+      description = "Seed of the guest's random sources (default: 0).")
+  private long seed;
+
+  @Option(
+      names = "--output",
+      defaultValue = "text",
+      converter = Choices.OutputConverter.class,
+      paramLabel = "text|json",
+      description = "Result format; json uses QEMU's query-migrate names (default: text).")
+  private Output output;
+
+  @Option(
+      names = "--compare",
+      description =
+          "Migrate the same guest without any capability, then with each capability, and print"
+              + " them side by side.")
+  private boolean compare;
+
+  @Option(
+      names = "--chart",
+      paramLabel = "FILE.png",
+      description = "Also draw remaining bytes over time and bytes per round into a PNG.")
+  private Path chart;
+
+  @Option(
+      names = "--max-syncs",
+      paramLabel = "N",
+      description = "Give up once this many dirty-log syncs did not converge (default: no limit).")
+  private Long maxSyncs;
+
+  @Option(
+      names = "--timeout",
+      converter = Durations.Converter.class,
+      paramLabel = "DURATION",
+      description = "Give up once precopy has run this long, e.g. 60s (default: no limit).")
+  private Duration timeout;
+
+  @Option(
+      names = "--give-up",
+      converter = Choices.GiveUpConverter.class,
+      paramLabel = "fail|switch-over",
+      description =
+          "At --max-syncs or --timeout: fail (the guest runs on) or switch over anyway"
+              + " (default: fail).")
+  private GiveUp giveUp;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    MigrationEngine engine = MigrationEngine.create();
+    GuestSpec guest = validate(engine);
+    List<Set<String>> runs = plannedRuns(engine);
+    PrintWriter out = spec.commandLine().getOut();
+    ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), ProgressBar.onTerminal());
+    GuestMigration migration = new GuestMigration(engine, guest);
+    List<RunResult> results = new ArrayList<>();
+    if (transport == Transport.TCP) {
+      results.add(sendOverTcp(migration, runs.get(0), progress));
+    } else {
+      for (Set<String> enabled : runs) {
+        results.add(migration.inProcess(label(enabled), config(enabled), progress));
+      }
+    }
+    if (chart != null) {
+      ChartWriter.write(chart, results);
+    }
+    if (output == Output.JSON) {
+      out.println(
+          compare
+              ? StatsJson.of(results, guest, transport.cliName)
+              : StatsJson.of(results.get(0), guest, transport.cliName));
+    } else {
+      out.println(
+          (compare ? "compare: " : "migrate: ")
+              + guest.describe()
+              + ", "
+              + transport.cliName
+              + (to == null ? "" : " to " + to));
+      out.print(compare ? TextReport.compare(results) : TextReport.of(results.get(0)));
+      if (chart != null) {
+        out.println("chart: " + chart);
+      }
+    }
+    out.flush();
+    return verdict(results);
+  }
+
+  private RunResult sendOverTcp(GuestMigration migration, Set<String> enabled, ProgressBar progress)
+      throws IOException, InterruptedException {
+    try (Socket socket = new Socket()) {
+      try {
+        socket.connect(
+            new InetSocketAddress(to.host(), to.port()), (int) connectTimeout.toMillis());
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot connect to " + to + ": " + e.getMessage() + " (is 'precopy incoming' there?)",
+            e);
+      }
+      try {
+        return migration.toStream(
+            label(enabled), config(enabled), socket.getOutputStream(), progress, STALL_TIMEOUT);
+      } catch (IOException e) {
+        throw new UncheckedIOException("connection to " + to + " failed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** 0 if every run completed and, in process, verified without mismatch; otherwise 1. */
+  private int verdict(List<RunResult> results) {
+    PrintWriter err = spec.commandLine().getErr();
+    for (RunResult result : results) {
+      MigrationStats stats = result.stats();
+      String problem = null;
+      if (stats.status() != MigrationStatus.COMPLETED) {
+        problem =
+            "migration "
+                + stats.status().qemuName()
+                + (stats.errorDescription() == null ? "" : ": " + stats.errorDescription());
+      } else if (transport == Transport.IN_PROCESS && stats.verification() == null) {
+        problem = "migration completed but was not verified";
+      } else if (stats.verification() != null && stats.verification().mismatches() > 0) {
+        problem =
+            "migration completed but "
+                + stats.verification().mismatches()
+                + " of "
+                + stats.verification().pagesChecked()
+                + " pages differ at the destination";
+      }
+      if (problem != null) {
+        err.println(spec.qualifiedName() + ": " + result.label() + ": " + problem);
+        err.flush();
+        return ExitCode.SOFTWARE;
+      }
+    }
+    return ExitCode.OK;
+  }
+
+  /** Checks what picocli cannot check alone; every message is one line naming what is valid. */
+  private GuestSpec validate(MigrationEngine engine) {
+    require(vcpus >= 1 && vcpus <= 1024, "--vcpus " + vcpus + " is outside 1 to 1024");
+    require(
+        downtimeLimit >= 1 && downtimeLimit <= 2_000_000,
+        "--downtime-limit " + downtimeLimit + " is outside 1 to 2000000 ms");
+    require(
+        maxBandwidth == null || maxBandwidth > 0,
+        "--max-bandwidth must be more than 0 bytes per second");
+    require(maxSyncs == null || maxSyncs >= 1, "--max-syncs " + maxSyncs + " must be at least 1");
+    require(
+        giveUp == null || maxSyncs != null || timeout != null,
+        "--give-up needs --max-syncs or --timeout");
+    require(
+        to == null || transport == Transport.TCP,
+        "--to " + to + " needs --transport tcp (the default transport is in-process)");
+    require(to != null || transport != Transport.TCP, "--transport tcp needs --to HOST:PORT");
+    require(to == null || to.port() > 0, "--to " + to + ": the port must be 1 to 65535");
+    require(
+        !compare || transport == Transport.IN_PROCESS,
+        "--compare runs in process only; leave out --transport tcp");
+    for (String name : capabilities) {
+      require(
+          engine.capabilities().contains(name),
+          "--capabilities: unknown capability '"
+              + name
+              + "'; available: "
+              + (engine.capabilities().isEmpty()
+                  ? "none"
+                  : String.join(", ", engine.capabilities())));
+    }
+    if (chart != null) {
+      Path directory = chart.toAbsolutePath().getParent();
+      require(
+          directory != null && Files.isDirectory(directory),
+          "--chart " + chart + ": directory " + directory + " does not exist");
+      require(!Files.isDirectory(chart), "--chart " + chart + " is a directory, not a file");
+    }
+    WorkloadOptions options = WorkloadOptions.defaults();
+    try {
+      for (Map.Entry<String, String> option : workloadOptions.entrySet()) {
+        options = options.with(option.getKey(), option.getValue());
+      }
+      Workloads.create(workload, options);
+      MemoryBudget.check("--memory", memory, transport == Transport.IN_PROCESS ? 2 : 1);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    return new GuestSpec(memory, vcpus, workload, options, seed);
+  }
+
+  /** The capability sets to run: one, or with --compare none and then each capability alone. */
+  private List<Set<String>> plannedRuns(MigrationEngine engine) {
+    Set<String> named = new LinkedHashSet<>(capabilities);
+    if (!compare) {
+      return List.of(named);
+    }
+    List<Set<String>> runs = new ArrayList<>();
+    runs.add(Set.of());
+    for (String capability : named.isEmpty() ? engine.capabilities() : named) {
+      runs.add(Set.of(capability));
+    }
+    return runs;
+  }
+
+  private MigrationConfig config(Set<String> enabled) {
+    MigrationConfig.Builder config =
+        MigrationConfig.builder()
+            .capabilities(enabled)
+            .downtimeLimit(Duration.ofMillis(downtimeLimit));
+    if (maxBandwidth != null) {
+      config.maxBandwidth(maxBandwidth);
+    }
+    if (maxSyncs != null || timeout != null) {
+      config.convergencePolicy(
+          ConvergencePolicies.bounded(
+              maxSyncs == null ? Long.MAX_VALUE : maxSyncs,
+              timeout == null ? Duration.ofMillis(Long.MAX_VALUE) : timeout,
+              giveUp == null ? ConvergencePolicies.GiveUp.FAIL : giveUp.policy));
+    }
+    return config.build();
+  }
+
+  private static String label(Set<String> enabled) {
+    return enabled.isEmpty() ? "legacy" : String.join("+", enabled);
+  }
+
+  private void require(boolean valid, String message) {
+    if (!valid) {
+      throw new ParameterException(spec.commandLine(), message);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package io.github.precopy.examples.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The {@code precopy} command line: {@code migrate} and {@code incoming}. Bad input gets one line
+ * on stderr and exit code 2; a failure while running gets one line and exit code 1; neither prints
+ * a stack trace.
+ */
+@Command(
+    name = "precopy",
+    mixinStandardHelpOptions = true,
+    versionProvider = Precopy.Version.class,
+    description = "Live migration of paged memory on the JVM with QEMU's precopy algorithm.",
+    subcommands = {MigrateCommand.class, IncomingCommand.class, CommandLine.HelpCommand.class})
+public final class Precopy implements Callable<Integer> {
+
+  @Spec private CommandSpec spec;
+
+  /** Runs the command line and exits with its exit code. */
+  public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true");
+    quietInfoLogging();
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with its subcommands and the one-line error handling. */
+  public static CommandLine commandLine() {
+    CommandLine commandLine = new CommandLine(new Precopy());
+    commandLine.setParameterExceptionHandler(Precopy::badInput);
+    commandLine.setExecutionExceptionHandler(Precopy::failure);
+    return commandLine;
+  }
+
+  /** Without a subcommand: the usage, on stderr. */
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCode.USAGE;
+  }
+
+  private static int badInput(ParameterException e, String[] args) {
+    CommandLine commandLine = e.getCommandLine();
+    StringBuilder line = new StringBuilder(oneLine(e.getMessage()));
+    if (e instanceof UnmatchedArgumentException unmatched) {
+      List<String> suggestions = unmatched.getSuggestions();
+      if (!suggestions.isEmpty()) {
+        line.append("; did you mean ").append(String.join(" or ", suggestions)).append('?');
+      }
+    }
+    String name = commandLine.getCommandSpec().qualifiedName();
+    commandLine.getErr().println(name + ": " + line + " (see " + name + " --help)");
+    commandLine.getErr().flush();
+    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  private static int failure(Exception e, CommandLine commandLine, ParseResult parsed) {
+    String message = e.getMessage();
+    commandLine
+        .getErr()
+        .println(
+            commandLine.getCommandSpec().qualifiedName()
+                + ": "
+                + oneLine(message == null || message.isBlank() ? e.toString() : message));
+    commandLine.getErr().flush();
+    return ExitCode.SOFTWARE;
+  }
+
+  private static String oneLine(String text) {
+    return text.strip().replaceAll("\\s*\\R\\s*", "; ");
+  }
+
+  /**
+   * The engine logs found and enabled capabilities at INFO through {@link System.Logger}, which
+   * would land on stderr between the progress bar and the results; the command line shows only
+   * warnings unless a logging configuration is given.
+   */
+  private static void quietInfoLogging() {
+    if (System.getProperty("java.util.logging.config.file") == null
+        && System.getProperty("java.util.logging.config.class") == null) {
+      Logger root = Logger.getLogger("");
+      root.setLevel(Level.WARNING);
+      for (Handler handler : root.getHandlers()) {
+        handler.setLevel(Level.WARNING);
+      }
+    }
+  }
+
+  /** The version from the runnable jar's manifest. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Precopy.class.getPackage().getImplementationVersion();
+      return new String[] {"precopy " + (version == null ? "(development build)" : version)};
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package io.github.precopy.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class GuestMemoryTest {
+
+  private static final int PAGE = GuestMemory.PAGE_SIZE;
+
+  @Test
+  void writesMarkEveryTouchedPageDirtyAndNothingElse() {
+    try (GuestMemory memory = GuestMemory.anonymous(64L * PAGE)) {
+      RamBlock block = memory.blocks().get(0);
+
+      memory.write(3L * PAGE - 2, new byte[4], 0, 4);
+      memory.fill(10L * PAGE, 2L * PAGE, (byte) 1);
+      memory.writeLong(20L * PAGE + 8, 42);
+
+      assertThat(block.dirtyLog().cardinality()).isEqualTo(5);
+      for (long page : new long[] {2, 3, 10, 11, 20}) {
+        assertThat(block.dirtyLog().isDirty(page)).as("page %d", page).isTrue();
+      }
+      assertThat(memory.readLong(20L * PAGE + 8)).isEqualTo(42);
+    }
+  }
+
+  @Test
+  void pageLoadsOfTheDestinationDoNotMarkPagesDirty() {
+    try (GuestMemory memory = GuestMemory.anonymous(8L * PAGE)) {
+      RamBlock block = memory.blocks().get(0);
+      byte[] page = new byte[PAGE];
+      page[17] = 9;
+
+      block.loadPage(1, page, 0);
+      block.loadFilledPage(2, (byte) 3);
+
+      assertThat(block.dirtyLog().cardinality()).isZero();
+      byte[] read = new byte[PAGE];
+      block.readPage(1, read, 0);
+      assertThat(read).isEqualTo(page);
+      assertThat(block.isZeroPage(1)).isFalse();
+      assertThat(block.isZeroPage(3)).isTrue();
+      ByteBuffer buffer = ByteBuffer.allocate(PAGE);
+      block.readPage(2, buffer);
+      assertThat(buffer.array()).containsOnly((byte) 3);
+    }
+  }
+
+  @Test
+  void findsTheBlockHoldingAnAddress() {
+    try (GuestMemory memory =
+        GuestMemory.builder()
+            .anonymousBlock("high", 1L << 32, 4L * PAGE)
+            .anonymousBlock("low", 0, 4L * PAGE)
+            .build()) {
+      assertThat(memory.blockAt(0).name()).isEqualTo("low");
+      assertThat(memory.blockAt(4L * PAGE - 1).name()).isEqualTo("low");
+      assertThat(memory.blockAt(4L * PAGE)).isNull();
+      assertThat(memory.blockAt((1L << 32) + 5)).isSameAs(memory.block("high"));
+      assertThat(memory.blockAt(-1)).isNull();
+      assertThat(memory.blocks()).extracting(RamBlock::id).containsExactly(0, 1);
+      assertThat(memory.totalBytes()).isEqualTo(8L * PAGE);
+    }
+  }
+
+  @Test
+  void fileBackedBlockKeepsItsContentsInTheFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("ram.img");
+    try (GuestMemory memory =
+        GuestMemory.builder().fileBackedBlock("pc.ram", 0, 4L * PAGE, file).build()) {
+      memory.writeLong(PAGE, 0x1122334455667788L);
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.nativeOrder());
+    assertThat(bytes.capacity()).isEqualTo(4 * PAGE);
+    assertThat(bytes.getLong(PAGE)).isEqualTo(0x1122334455667788L);
+    try (GuestMemory reopened =
+        GuestMemory.builder().fileBackedBlock("pc.ram", 0, 4L * PAGE, file).build()) {
+      assertThat(reopened.readLong(PAGE)).isEqualTo(0x1122334455667788L);
+    }
+  }
+
+  @Test
+  void accessOutsideTheBlocksIsRefusedWithTheRange() {
+    try (GuestMemory memory = GuestMemory.anonymous(4L * PAGE)) {
+      assertThatThrownBy(() -> memory.write(4L * PAGE - 1, new byte[2], 0, 2))
+          .isInstanceOf(IndexOutOfBoundsException.class)
+          .hasMessageContaining("[0x3fff, +2) is not inside one RAM block");
+      assertThatThrownBy(() -> memory.fill(-8, 8, (byte) 0))
+          .isInstanceOf(IndexOutOfBoundsException.class);
+      assertThatThrownBy(() -> memory.readLong(3)).hasMessageContaining("unaligned");
+      assertThatThrownBy(() -> memory.blocks().get(0).readPage(4, new byte[PAGE], 0))
+          .isInstanceOf(IndexOutOfBoundsException.class)
+          .hasMessage("page 4 out of range [0, 4) of RAM block pc.ram");
+    }
+  }
+
+  @Test
+  void invalidLayoutsAreRefusedBeforeMapping() {
+    assertThatThrownBy(() -> GuestMemory.builder().build())
+        .hasMessage("guest memory needs at least one RAM block");
+    assertThatThrownBy(() -> GuestMemory.anonymous(PAGE + 1))
+        .hasMessageContaining("must be a positive multiple of 4096");
+    assertThatThrownBy(
+            () ->
+                GuestMemory.builder()
+                    .anonymousBlock("a", 0, 4L * PAGE)
+                    .anonymousBlock("b", 2L * PAGE, 4L * PAGE)
+                    .build())
+        .hasMessage("RAM blocks a and b overlap");
+    assertThatThrownBy(
+            () ->
+                GuestMemory.builder()
+                    .anonymousBlock("a", 0, PAGE)
+                    .anonymousBlock("a", 8L * PAGE, PAGE)
+                    .build())
+        .hasMessage("duplicate RAM block name a");
+    assertThatThrownBy(() -> GuestMemory.builder().anonymousBlock("a", 100, PAGE).build())
+        .hasMessageContaining("must be non-negative and page-aligned");
+  }
+
+  @Test
+  void closedMemoryRefusesGuestAccess() {
+    GuestMemory memory = GuestMemory.anonymous(PAGE);
+    memory.close();
+    memory.close();
+
+    assertThatThrownBy(() -> memory.readLong(0)).hasMessage("guest memory is closed");
+  }
+}
