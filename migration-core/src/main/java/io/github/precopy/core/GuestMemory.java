@@ -213,7 +213,12 @@ public final class GuestMemory implements AutoCloseable {
         for (BlockSpec spec : specs) {
           blocks.add(
               new RamBlock(
-                  spec.name, blocks.size(), spec.guestAddress, spec.usedLength, map(spec)));
+                  spec.name,
+                  blocks.size(),
+                  spec.guestAddress,
+                  spec.usedLength,
+                  map(spec),
+                  spec.file != null));
         }
       } catch (IOException e) {
         new GuestMemory(blocks).close();

@@ -23,6 +23,9 @@ final class InProcessCompletion implements PrecopyMigration.Completion {
   /** The destination has this long after the end of stream to apply what is in the pipe. */
   private static final long DRAIN_TIMEOUT_SECONDS = 300;
 
+  /** A broken pipe stops the destination within one page; this bounds the wait for it. */
+  private static final long STOP_TIMEOUT_SECONDS = 30;
+
   private final GuestMemory source;
   private final GuestMemory destination;
   private final InProcessPipe pipe = new InProcessPipe(PIPE_BYTES);
@@ -91,6 +94,18 @@ final class InProcessCompletion implements PrecopyMigration.Completion {
   @Override
   public void abort(Throwable cause) {
     pipe.abort(cause);
+  }
+
+  @Override
+  public void awaitStopped() {
+    try {
+      received.handle((ok, failure) -> null).get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "destination still running " + STOP_TIMEOUT_SECONDS + " s after the pipe broke", e);
+    }
   }
 
   private static void checkSameLayout(GuestMemory source, GuestMemory destination) {

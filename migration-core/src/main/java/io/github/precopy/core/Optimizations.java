@@ -5,23 +5,23 @@ import io.github.precopy.spi.MigrationOptimizationProvider;
 import io.github.precopy.spi.OptimizationContext;
 import io.github.precopy.spi.PrecopyPhase;
 import java.lang.System.Logger.Level;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * The optimisations taking part in one migration, notified in capability-name order. One that
  * throws is reported, closed and dropped, and the migration carries on without it, as QEMU treats
  * notifier errors. Phases are delivered on the migration thread; {@link #statistics()} may be
- * called from any thread.
+ * called from any thread and never waits for a phase in progress.
  */
 final class Optimizations {
 
   private static final System.Logger LOG = System.getLogger(Optimizations.class.getName());
 
-  private final Map<String, MigrationOptimization> active = new LinkedHashMap<>();
-  private final Map<String, String> errors = new TreeMap<>();
-  private final Map<String, Map<String, Object>> finalStatistics = new TreeMap<>();
+  private final Map<String, MigrationOptimization> active = new ConcurrentSkipListMap<>();
+  private final Map<String, String> errors = new ConcurrentSkipListMap<>();
+  private final Map<String, Map<String, Object>> finalStatistics = new ConcurrentSkipListMap<>();
 
   Optimizations(Map<String, MigrationOptimizationProvider> providers, OptimizationContext context) {
     providers.forEach(
@@ -34,7 +34,7 @@ final class Optimizations {
         });
   }
 
-  synchronized void notify(PrecopyPhase phase) {
+  void notify(PrecopyPhase phase) {
     for (var it = active.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, MigrationOptimization> entry = it.next();
       try {
@@ -48,23 +48,23 @@ final class Optimizations {
   }
 
   /** Closes every optimisation, keeping its last statistics. */
-  synchronized void close() {
+  void close() {
     active.forEach(
         (name, optimization) -> {
-          finalStatistics.put(name, statisticsOf(name, optimization));
+          finalStatistics.put(name, statisticsOf(optimization));
+          active.remove(name);
           closeQuietly(name, optimization);
         });
-    active.clear();
   }
 
-  synchronized Map<String, Map<String, Object>> statistics() {
+  Map<String, Map<String, Object>> statistics() {
     Map<String, Map<String, Object>> result = new TreeMap<>(finalStatistics);
-    active.forEach((name, optimization) -> result.put(name, statisticsOf(name, optimization)));
+    active.forEach((name, optimization) -> result.put(name, statisticsOf(optimization)));
     errors.forEach((name, error) -> result.put(name, Map.of("error", error)));
     return result;
   }
 
-  private static Map<String, Object> statisticsOf(String name, MigrationOptimization optimization) {
+  private static Map<String, Object> statisticsOf(MigrationOptimization optimization) {
     try {
       return Map.copyOf(optimization.statistics());
     } catch (RuntimeException e) {

@@ -50,6 +50,7 @@ public final class PrecopyMigration {
   private volatile long endNanos;
   private volatile long setupMillis;
   private volatile long pauseNanos;
+  private volatile boolean pausedByMigration;
   private volatile long downtimeMillis;
   private volatile MigrationStats.Verification verification;
 
@@ -81,8 +82,14 @@ public final class PrecopyMigration {
     /** Compares the pages in use at switch-over, or returns null when it cannot. */
     MigrationStats.Verification verify(PageBitmap[] inUse);
 
-    /** Aborts the destination after a failure or cancel. */
+    /** Breaks the transport after a failure or cancel; returns at once, from any thread. */
     void abort(Throwable cause);
+
+    /**
+     * Waits, bounded, until the destination no longer touches its memory, so that the caller may
+     * release it once the migration has ended.
+     */
+    void awaitStopped();
   }
 
   PrecopyMigration(
@@ -234,6 +241,7 @@ public final class PrecopyMigration {
 
   private void complete(MigrationStreamWriter writer) throws Exception {
     checkCancelled();
+    pausedByMigration = guest.isRunning();
     guest.pause();
     pauseNanos = System.nanoTime();
     inUseAtSwitchover = inUsePages();
@@ -384,14 +392,22 @@ public final class PrecopyMigration {
 
   private void end(Throwable e) {
     boolean cancelled = cancelRequested || e instanceof CancellationException;
-    error = cancelled ? null : describe(e);
+    String description = describe(e);
     completion.abort(e);
+    try {
+      completion.awaitStopped();
+    } catch (RuntimeException stuck) {
+      description += "; " + stuck.getMessage();
+    }
+    error = cancelled ? null : description;
     try {
       out.close();
     } catch (IOException | RuntimeException ignored) {
       // The stream is being abandoned; the cause is already recorded.
     }
-    guest.resume();
+    if (pausedByMigration) {
+      guest.resume();
+    }
     endNanos = System.nanoTime();
     status = cancelled ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
   }

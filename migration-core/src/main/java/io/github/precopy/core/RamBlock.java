@@ -30,13 +30,32 @@ public final class RamBlock {
   private final MappedByteBuffer[] chunks;
   private final AtomicPageBitmap dirtyLog;
 
-  RamBlock(String name, int id, long guestAddress, long usedLength, MappedByteBuffer[] chunks) {
+  /**
+   * Pages ever stored to since the block was mapped (all of them for a file-backed block, whose
+   * contents are unknown). A page never stored to reads as zero, so it is known to be zero without
+   * touching it: reading an untouched page of a shared mapping would allocate it, which the kernel
+   * spares anonymous guest RAM through its shared zero page.
+   */
+  private final AtomicPageBitmap populated;
+
+  RamBlock(
+      String name,
+      int id,
+      long guestAddress,
+      long usedLength,
+      MappedByteBuffer[] chunks,
+      boolean populatedAtStart) {
     this.name = name;
     this.id = id;
     this.guestAddress = guestAddress;
     this.usedLength = usedLength;
     this.chunks = chunks;
-    this.dirtyLog = new AtomicPageBitmap(usedLength >>> GuestMemory.PAGE_SHIFT);
+    long pages = usedLength >>> GuestMemory.PAGE_SHIFT;
+    this.dirtyLog = new AtomicPageBitmap(pages);
+    this.populated = new AtomicPageBitmap(pages);
+    if (populatedAtStart) {
+      populated.markDirtyRange(0, pages);
+    }
   }
 
   /** The block's unique name. */
@@ -88,19 +107,12 @@ public final class RamBlock {
     chunk(offset).get(chunkOffset(offset), dst, dstOffset, GuestMemory.PAGE_SIZE);
   }
 
-  /**
-   * Copies one page into {@code dst} at its position, advancing it by a page. Does not touch the
-   * dirty log.
-   */
-  public void readPage(long page, ByteBuffer dst) {
-    checkPage(page);
-    long offset = page << GuestMemory.PAGE_SHIFT;
-    dst.put(chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE));
-  }
-
-  /** Whether every byte of the page is zero. */
+  /** Whether every byte of the page is zero; a page never stored to is, without being read. */
   public boolean isZeroPage(long page) {
     checkPage(page);
+    if (!populated.isDirty(page)) {
+      return true;
+    }
     long offset = page << GuestMemory.PAGE_SHIFT;
     return chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE).mismatch(ZERO_PAGE) < 0;
   }
@@ -113,19 +125,27 @@ public final class RamBlock {
     checkPage(page);
     long offset = page << GuestMemory.PAGE_SHIFT;
     chunk(offset).put(chunkOffset(offset), src, srcOffset, GuestMemory.PAGE_SIZE);
+    populated.markDirty(page);
   }
 
   /** Fills one page with {@code value} without marking it dirty (the destination's ZERO record). */
   public void loadFilledPage(long page, byte value) {
     checkPage(page);
+    if (value == 0 && !populated.isDirty(page)) {
+      return;
+    }
     long offset = page << GuestMemory.PAGE_SHIFT;
     fillBytes(offset, GuestMemory.PAGE_SIZE, value);
+    populated.markDirty(page);
   }
 
   /** Whether the page holds the same bytes as page {@code page} of {@code other}. */
   public boolean samePage(long page, RamBlock other) {
     checkPage(page);
     other.checkPage(page);
+    if (!populated.isDirty(page) && !other.populated.isDirty(page)) {
+      return true;
+    }
     long offset = page << GuestMemory.PAGE_SHIFT;
     ByteBuffer mine = chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
     ByteBuffer theirs = other.chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
@@ -142,17 +162,19 @@ public final class RamBlock {
       chunk(at).put(chunkOffset(at), src, srcOffset + done, n);
       done += n;
     }
-    markDirty(offset, length);
+    markWritten(offset, length);
   }
 
   void writeLong(long offset, long value) {
     chunk(offset).putLong(chunkOffset(offset), value);
-    dirtyLog.markDirty(offset >>> GuestMemory.PAGE_SHIFT);
+    long page = offset >>> GuestMemory.PAGE_SHIFT;
+    populated.markDirty(page);
+    dirtyLog.markDirty(page);
   }
 
   void fill(long offset, long length, byte value) {
     fillBytes(offset, length, value);
-    markDirty(offset, length);
+    markWritten(offset, length);
   }
 
   void readBytes(long offset, byte[] dst, int dstOffset, int length) {
@@ -189,11 +211,13 @@ public final class RamBlock {
     }
   }
 
-  private void markDirty(long offset, long length) {
+  /** After a guest store: the pages are populated and dirty, in that order. */
+  private void markWritten(long offset, long length) {
     if (length > 0) {
-      dirtyLog.markDirtyRange(
-          offset >>> GuestMemory.PAGE_SHIFT,
-          ((offset + length - 1) >>> GuestMemory.PAGE_SHIFT) + 1);
+      long first = offset >>> GuestMemory.PAGE_SHIFT;
+      long end = ((offset + length - 1) >>> GuestMemory.PAGE_SHIFT) + 1;
+      populated.markDirtyRange(first, end);
+      dirtyLog.markDirtyRange(first, end);
     }
   }
 

@@ -22,6 +22,9 @@ final class StreamCompletion implements PrecopyMigration.Completion {
   }
 
   @Override
+  public void awaitStopped() {}
+
+  @Override
   public void abort(Throwable cause) {
     try {
       out.close();

@@ -47,9 +47,8 @@ final class GuestMemoryTest {
       assertThat(read).isEqualTo(page);
       assertThat(block.isZeroPage(1)).isFalse();
       assertThat(block.isZeroPage(3)).isTrue();
-      ByteBuffer buffer = ByteBuffer.allocate(PAGE);
-      block.readPage(2, buffer);
-      assertThat(buffer.array()).containsOnly((byte) 3);
+      block.readPage(2, read, 0);
+      assertThat(read).containsOnly((byte) 3);
     }
   }
 
@@ -83,6 +82,41 @@ final class GuestMemoryTest {
     try (GuestMemory reopened =
         GuestMemory.builder().fileBackedBlock("pc.ram", 0, 4L * PAGE, file).build()) {
       assertThat(reopened.readLong(PAGE)).isEqualTo(0x1122334455667788L);
+    }
+  }
+
+  @Test
+  void aFileBackedBlockStartsWithTheFilesContentsAsData(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("ram.img");
+    byte[] contents = new byte[2 * PAGE];
+    contents[PAGE + 5] = 1;
+    Files.write(file, contents);
+    try (GuestMemory memory =
+        GuestMemory.builder().fileBackedBlock("pc.ram", 0, 2L * PAGE, file).build()) {
+      RamBlock block = memory.blocks().get(0);
+
+      assertThat(block.isZeroPage(0)).isTrue();
+      assertThat(block.isZeroPage(1)).as("data put there before mapping").isFalse();
+    }
+  }
+
+  @Test
+  void zeroChecksAgreeWhetherOrNotAPageWasEverWritten() {
+    try (GuestMemory source = GuestMemory.anonymous(4L * PAGE);
+        GuestMemory destination = GuestMemory.anonymous(4L * PAGE)) {
+      RamBlock from = source.blocks().get(0);
+      RamBlock to = destination.blocks().get(0);
+      source.fill(PAGE, PAGE, (byte) 0);
+      source.fill(2L * PAGE, PAGE, (byte) 9);
+      to.loadFilledPage(3, (byte) 0);
+
+      assertThat(from.isZeroPage(0)).as("never written").isTrue();
+      assertThat(from.isZeroPage(1)).as("written with zeroes").isTrue();
+      assertThat(from.isZeroPage(2)).isFalse();
+      assertThat(from.samePage(0, to)).isTrue();
+      assertThat(from.samePage(1, to)).isTrue();
+      assertThat(from.samePage(2, to)).isFalse();
+      assertThat(from.samePage(3, to)).isTrue();
     }
   }
 

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -25,6 +26,7 @@ final class ChartWriter {
   private static final int WIDTH = 800;
   private static final int HEIGHT = 500;
   private static final double MIB = 1 << 20;
+  private static final String PAUSED = "paused";
 
   private ChartWriter() {}
 
@@ -48,6 +50,17 @@ final class ChartWriter {
             .yAxisTitle("sent (MiB)")
             .build();
     perRound.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    long maxSyncs = 0;
+    for (RunResult run : runs) {
+      maxSyncs = Math.max(maxSyncs, run.stats().rounds().size());
+    }
+    // Every series spans the same categories (XChart places bars by position): rounds 1 to the
+    // most any run took, then the copy while paused; a round a run did not take has no bar.
+    List<String> categories = new ArrayList<>();
+    for (long sync = 1; sync <= maxSyncs; sync++) {
+      categories.add(Long.toString(sync));
+    }
+    categories.add(PAUSED);
     for (RunResult run : runs) {
       List<Long> times = new ArrayList<>();
       List<Double> bytes = new ArrayList<>();
@@ -56,13 +69,12 @@ final class ChartWriter {
         bytes.add(sample.remainingBytes() / MIB);
       }
       remaining.addSeries(run.label(), times, bytes);
-      List<Long> rounds = new ArrayList<>();
-      List<Double> sent = new ArrayList<>();
+      List<Double> sent = new ArrayList<>(Collections.nCopies(categories.size(), (Double) null));
       for (MigrationStats.Round round : run.stats().rounds()) {
-        rounds.add(round.syncCount());
-        sent.add(round.bytesSent() / MIB);
+        sent.set((int) round.syncCount() - 1, round.bytesSent() / MIB);
       }
-      perRound.addSeries(run.label(), rounds, sent);
+      sent.set(categories.size() - 1, run.stats().ram().downtimeBytes() / MIB);
+      perRound.addSeries(run.label(), categories, sent);
     }
     List<Chart<?, ?>> charts = List.of(remaining, perRound);
     try (OutputStream out = Files.newOutputStream(file)) {

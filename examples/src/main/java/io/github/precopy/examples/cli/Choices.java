@@ -61,9 +61,7 @@ final class Choices {
         "'"
             + value
             + "' is not one of "
-            + Arrays.stream(type.getEnumConstants())
-                .map(name)
-                .collect(Collectors.joining(", ")));
+            + Arrays.stream(type.getEnumConstants()).map(name).collect(Collectors.joining(", ")));
   }
 
   static final class TransportConverter implements ITypeConverter<Transport> {

@@ -45,8 +45,7 @@ final class Durations {
           default -> Duration.ofHours(amount);
         };
     if (duration.isZero() || duration.compareTo(MAX) > 0) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not a duration from 1ms to 24h");
+      throw new IllegalArgumentException("'" + text + "' is not a duration from 1ms to 24h");
     }
     return duration;
   }

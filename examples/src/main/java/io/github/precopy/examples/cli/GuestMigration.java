@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -67,45 +66,56 @@ final class GuestMigration {
       ProgressBar progress,
       Duration stallTimeout)
       throws InterruptedException {
-    AtomicReference<PrecopyMigration> started = new AtomicReference<>();
-    AtomicBoolean stalled = new AtomicBoolean();
-    long stallNanos = stallTimeout.toNanos();
-    long[] lastChange = {System.nanoTime(), -1};
+    StallWatch watch = new StallWatch(stallTimeout);
     RunResult result =
         run(
             label,
             config,
             progress,
-            (guest, listener) -> {
-              PrecopyMigration migration =
-                  engine.start(
-                      guest,
-                      config,
-                      out,
-                      stats -> {
-                        listener.accept(stats);
-                        long now = System.nanoTime();
-                        if (stats.ram().transferred() != lastChange[1]) {
-                          lastChange[0] = now;
-                          lastChange[1] = stats.ram().transferred();
-                        } else if (now - lastChange[0] > stallNanos
-                            && !stats.status().isFinal()
-                            && started.get() != null
-                            && !stalled.getAndSet(true)) {
-                          started.get().cancel();
-                        }
-                      });
-              started.set(migration);
-              return migration;
-            });
-    if (stalled.get()) {
+            (guest, listener) ->
+                watch.watch(engine.start(guest, config, out, watch.andThen(listener))));
+    if (watch.stalled) {
       throw new MigrationFailedException(
           "the destination took no data for "
-              + stallTimeout.toSeconds()
-              + " s; migration cancelled after sending "
+              + Durations.describe(stallTimeout)
+              + "; migration cancelled after sending "
               + Sizes.format(result.stats().ram().transferred()));
     }
     return result;
+  }
+
+  /** Cancels a migration whose transferred bytes have not moved for a while. */
+  private static final class StallWatch implements Consumer<MigrationStats> {
+    private final long limitNanos;
+    private final AtomicReference<PrecopyMigration> migration = new AtomicReference<>();
+    private volatile boolean stalled;
+    // Snapshots arrive on one thread, the engine's progress thread.
+    private long lastTransferred = -1;
+    private long lastChangeNanos = System.nanoTime();
+
+    StallWatch(Duration limit) {
+      this.limitNanos = limit.toNanos();
+    }
+
+    PrecopyMigration watch(PrecopyMigration started) {
+      migration.set(started);
+      return started;
+    }
+
+    @Override
+    public void accept(MigrationStats stats) {
+      long now = System.nanoTime();
+      if (stats.ram().transferred() != lastTransferred) {
+        lastTransferred = stats.ram().transferred();
+        lastChangeNanos = now;
+      } else if (now - lastChangeNanos > limitNanos
+          && !stats.status().isFinal()
+          && migration.get() != null
+          && !stalled) {
+        stalled = true;
+        migration.get().cancel();
+      }
+    }
   }
 
   /** Starts a migration of {@code guest} that reports progress to {@code listener}. */

@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
     name = "incoming",
     sortOptions = false,
     mixinStandardHelpOptions = true,
+    versionProvider = Precopy.Version.class,
     description = {
       "Waits for one 'precopy migrate --transport tcp --to HOST:PORT' and receives its guest's"
           + " memory over plain TCP (no TLS: keep it on loopback or a trusted network).",
@@ -65,8 +66,7 @@ final class IncomingCommand implements Callable<Integer> {
       defaultValue = "60s",
       converter = Durations.Converter.class,
       paramLabel = "DURATION",
-      description =
-          "How long to wait for the source to connect, and for each read (default: 60s).")
+      description = "How long to wait for the source to connect, and for each read (default: 60s).")
   private Duration timeout;
 
   @Option(
@@ -91,8 +91,15 @@ final class IncomingCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--listen " + listen + ": unknown host " + listen.host());
     }
-    PrintWriter err = spec.commandLine().getErr();
-    int timeoutMillis = (int) timeout.toMillis();
+    try (Socket socket = acceptOne(address);
+        GuestMemory destination = GuestMemory.anonymous(memory)) {
+      socket.setSoTimeout((int) timeout.toMillis());
+      return receive(socket, destination);
+    }
+  }
+
+  /** Listens, announces the address on stderr, accepts one connection and stops listening. */
+  private Socket acceptOne(InetAddress address) throws IOException {
     try (ServerSocket server = new ServerSocket()) {
       try {
         server.bind(new InetSocketAddress(address, listen.port()), 1);
@@ -100,21 +107,15 @@ final class IncomingCommand implements Callable<Integer> {
         throw new UncheckedIOException("cannot listen on " + listen + ": " + e.getMessage(), e);
       }
       HostPort bound = new HostPort(listen.host(), server.getLocalPort());
+      PrintWriter err = spec.commandLine().getErr();
       err.println("listening on " + bound);
       err.flush();
-      server.setSoTimeout(timeoutMillis);
-      Socket socket;
+      server.setSoTimeout((int) timeout.toMillis());
       try {
-        socket = server.accept();
+        return server.accept();
       } catch (SocketTimeoutException e) {
         throw new UncheckedIOException(
             "no source connected to " + bound + " within " + Durations.describe(timeout), e);
-      }
-      server.close();
-      try (socket;
-          GuestMemory destination = GuestMemory.anonymous(memory)) {
-        socket.setSoTimeout(timeoutMillis);
-        return receive(socket, destination);
       }
     }
   }
@@ -172,7 +173,7 @@ final class IncomingCommand implements Callable<Integer> {
     text.append("incoming: ").append(Sizes.format(memory)).append(" from ").append(source);
     text.append(separator);
     text.append("status       ").append(failure == null ? "completed" : "failed").append(separator);
-    text.append("total time   ").append(String.format(Locale.ROOT, "%,d ms", millis));
+    text.append("connected    ").append(String.format(Locale.ROOT, "%,d ms", millis));
     text.append(separator);
     text.append("received     ")
         .append(Sizes.format(report.bytesRead()))
@@ -181,10 +182,7 @@ final class IncomingCommand implements Callable<Integer> {
     text.append("pages        ")
         .append(
             String.format(
-                Locale.ROOT,
-                "normal %,d, zero %,d",
-                report.normalPages(),
-                report.zeroPages()))
+                Locale.ROOT, "normal %,d, zero %,d", report.normalPages(), report.zeroPages()))
         .append(separator);
     if (failure != null) {
       text.append("error        ").append(failure).append(separator);

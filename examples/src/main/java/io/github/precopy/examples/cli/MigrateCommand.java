@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
     name = "migrate",
     sortOptions = false,
     mixinStandardHelpOptions = true,
+    versionProvider = Precopy.Version.class,
     description = {
       "Boots a simulated guest, runs its workload and live-migrates it with precopy: in this"
           + " process into a fresh memory (verified page by page), or over TCP to a"
@@ -199,9 +200,6 @@ final class MigrateCommand implements Callable<Integer> {
         results.add(migration.inProcess(label(enabled), config(enabled), progress));
       }
     }
-    if (chart != null) {
-      ChartWriter.write(chart, results);
-    }
     if (output == Output.JSON) {
       out.println(
           compare
@@ -215,11 +213,15 @@ final class MigrateCommand implements Callable<Integer> {
               + transport.cliName
               + (to == null ? "" : " to " + to));
       out.print(compare ? TextReport.compare(results) : TextReport.of(results.get(0)));
-      if (chart != null) {
-        out.println("chart: " + chart);
-      }
     }
     out.flush();
+    if (chart != null) {
+      ChartWriter.write(chart, results);
+      if (output == Output.TEXT) {
+        out.println("chart: " + chart);
+        out.flush();
+      }
+    }
     return verdict(results);
   }
 
@@ -265,7 +267,12 @@ final class MigrateCommand implements Callable<Integer> {
                 + " pages differ at the destination";
       }
       if (problem != null) {
-        err.println(spec.qualifiedName() + ": " + result.label() + ": " + problem);
+        err.println(
+            spec.qualifiedName()
+                + ": "
+                + (compare ? result.label() + ": " : "")
+                + problem
+                + (to == null ? "" : " (sending to " + to + ")"));
         err.flush();
         return ExitCode.SOFTWARE;
       }

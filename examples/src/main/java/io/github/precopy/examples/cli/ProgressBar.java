@@ -80,7 +80,8 @@ final class ProgressBar {
   /** The bar's text for one snapshot. */
   static String line(String label, long totalBytes, MigrationStats stats) {
     long remaining = stats.ram().remaining();
-    double done = totalBytes <= 0 ? 1 : Math.max(0, Math.min(1, 1 - (double) remaining / totalBytes));
+    double done =
+        totalBytes <= 0 ? 1 : Math.max(0, Math.min(1, 1 - (double) remaining / totalBytes));
     int filled = (int) Math.round(done * WIDTH);
     return String.format(
         Locale.ROOT,

@@ -35,7 +35,8 @@ final class Sizes {
               + " or t suffix (binary), e.g. 64m or 2g");
     }
     int power = matcher.group(2).isEmpty() ? 0 : SUFFIXES.indexOf(matcher.group(2)) + 1;
-    BigDecimal bytes = new BigDecimal(matcher.group(1)).multiply(BigDecimal.valueOf(1024).pow(power));
+    BigDecimal bytes =
+        new BigDecimal(matcher.group(1)).multiply(BigDecimal.valueOf(1024).pow(power));
     try {
       return bytes.longValueExact();
     } catch (ArithmeticException e) {
@@ -52,9 +53,7 @@ final class Sizes {
       value /= 1024;
       unit++;
     }
-    return unit == 0
-        ? bytes + " bytes"
-        : String.format(Locale.ROOT, "%.2f %s", value, UNITS[unit]);
+    return unit == 0 ? bytes + " bytes" : String.format(Locale.ROOT, "%.2f %s", value, UNITS[unit]);
   }
 
   /** The picocli converter for size options. */

@@ -22,7 +22,10 @@ final class TextReport {
     rows.add(row("total time", millis(stats.totalTimeMillis())));
     rows.add(row("downtime", millis(stats.downtimeMillis())));
     rows.add(row("setup time", millis(stats.setupTimeMillis())));
-    rows.add(row("transferred", Sizes.format(ram.transferred()) + " (" + count(ram.transferred()) + " bytes)"));
+    rows.add(
+        row(
+            "transferred",
+            Sizes.format(ram.transferred()) + " (" + count(ram.transferred()) + " bytes)"));
     rows.add(
         row(
             "pages",
@@ -140,7 +143,7 @@ final class TextReport {
   private static String verification(MigrationStats stats) {
     MigrationStats.Verification verification = stats.verification();
     if (verification == null) {
-      return "not done";
+      return "not done (only an in-process destination is compared page by page)";
     }
     return count(verification.pagesChecked())
         + " pages checked, "

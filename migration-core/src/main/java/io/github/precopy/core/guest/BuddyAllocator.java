@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongUnaryOperator;
 
 /**
  * A Linux-style binary buddy page allocator over every page of a {@link GuestMemory}: the guest
@@ -22,8 +25,8 @@ import java.util.List;
  * Free lists are LIFO (a freed block is the next one handed out, as the kernel's free lists hand
  * out cache-hot pages first); the initial blocks are handed out lowest address first. Freeing
  * merges a block with its free buddy, repeatedly, so freeing everything restores the initial
- * blocks. Nothing is zeroed: a freed page keeps its stale contents. There is no reclaim and no
- * watermark: {@link #allocate} fails at once when no block is large enough (as with {@code
+ * blocks. Nothing is zeroed: a freed page keeps its stale contents. There is no watermark and no
+ * reclaim inside {@link #allocate}: it fails at once when no block is large enough (as with {@code
  * __GFP_NORETRY} and no reclaim flags).
  *
  * <p>Thread-safety: every method is thread-safe; one internal lock serialises them. Each operation
@@ -59,6 +62,7 @@ public final class BuddyAllocator {
   private final long[] freeCount = new long[MAX_ORDER + 1];
   private final long totalPages;
   private final Object lock = new Object();
+  private final List<LongUnaryOperator> shrinkers = new CopyOnWriteArrayList<>();
   private long freePages;
 
   /**
@@ -353,5 +357,32 @@ public final class BuddyAllocator {
     if (order < 0 || order > MAX_ORDER) {
       throw new IllegalArgumentException("order " + order + " is outside [0, " + MAX_ORDER + "]");
     }
+  }
+
+  /**
+   * Registers a shrinker, as the kernel's {@code register_shrinker}: a function that is asked to
+   * give back up to a number of pages it holds and returns how many it freed. The balloon driver
+   * registers one for the blocks it holds while hinting.
+   */
+  public void addShrinker(LongUnaryOperator shrinker) {
+    shrinkers.add(Objects.requireNonNull(shrinker, "shrinker"));
+  }
+
+  /**
+   * Direct reclaim: asks the registered shrinkers, in registration order, for {@code pages} pages
+   * until that many were freed. Called by a workload whose allocation failed, without any lock of
+   * this allocator held, so shrinkers may free into it.
+   *
+   * @return the pages the shrinkers freed
+   */
+  public long reclaim(long pages) {
+    long freed = 0;
+    for (LongUnaryOperator shrinker : shrinkers) {
+      if (freed >= pages) {
+        break;
+      }
+      freed += shrinker.applyAsLong(pages - freed);
+    }
+    return freed;
   }
 }

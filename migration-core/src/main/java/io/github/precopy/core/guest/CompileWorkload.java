@@ -137,13 +137,17 @@ final class CompileWorkload implements Workload {
     }
 
     /**
-     * Allocates into {@code blocks}, reclaiming page cache when memory is short; when even that
-     * fails the vCPU stalls for a millisecond (direct reclaim) and the caller retries later.
+     * Allocates into {@code blocks}, reclaiming page cache and then asking the allocator's
+     * shrinkers when memory is short; when even that fails the vCPU stalls for a millisecond
+     * (direct reclaim) and the caller retries later.
      */
     private int allocate(BlockList blocks, int order) {
       BuddyAllocator allocator = cpu.allocator();
       int got = blocks.allocate(allocator, order);
       if (got < 0 && pageCache.reclaim(allocator, 1L << order) > 0) {
+        got = blocks.allocate(allocator, order);
+      }
+      if (got < 0 && allocator.reclaim(1L << order) > 0) {
         got = blocks.allocate(allocator, order);
       }
       if (got < 0) {

@@ -1,0 +1,70 @@
+package io.github.precopy.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Bad input: one line on stderr naming what is valid, exit code 2, no stack trace. */
+final class BadInputTest {
+
+  static Stream<Arguments> badInput() {
+    return Stream.of(
+        bad("is not a size", "migrate", "--memory", "2x"),
+        bad("is not a size", "migrate", "--memory", "-64m"),
+        bad("is too small; valid: 16.00 MiB to", "migrate", "--memory", "8m"),
+        bad("not a whole number of 4 KiB pages", "migrate", "--memory", "16777217"),
+        bad("does not fit twice (source and destination): /", "migrate", "--memory", "64t"),
+        bad("does not fit: /", "incoming", "--memory", "64t"),
+        bad("--vcpus -1 is outside 1 to 1024", "migrate", "--vcpus", "-1"),
+        bad("'four' is not an int", "migrate", "--vcpus", "four"),
+        bad("valid workloads: idle, compile, hot-set, uniform", "migrate", "--workload", "busy"),
+        bad("its options are dirty-rate, in-use, touched", "migrate", "--workload-option", "x=1"),
+        bad("KEY=VALUE", "migrate", "--workload-option", "dirty-rate"),
+        bad("available: free-page-hint", "migrate", "--capabilities", "compress"),
+        bad("must be more than 0 bytes per second", "migrate", "--max-bandwidth", "0"),
+        bad("is not a size", "migrate", "--max-bandwidth", "fast"),
+        bad("is outside 1 to 2000000 ms", "migrate", "--downtime-limit", "-300"),
+        bad("is not one of in-process, tcp", "migrate", "--transport", "udp"),
+        bad("needs --transport tcp", "migrate", "--to", "127.0.0.1:4444"),
+        bad("--transport tcp needs --to HOST:PORT", "migrate", "--transport", "tcp"),
+        bad("is not HOST:PORT", "migrate", "--transport", "tcp", "--to", "localhost"),
+        bad("is not HOST:PORT", "migrate", "--transport", "tcp", "--to", "localhost:70000"),
+        bad("the port must be 1 to 65535", "migrate", "--transport", "tcp", "--to", "h:0"),
+        bad("runs in process only", "migrate", "--compare", "--transport", "tcp", "--to", "h:1"),
+        bad("does not exist", "migrate", "--chart", "/no/such/directory/chart.png"),
+        bad("is not one of text, json", "migrate", "--output", "yaml"),
+        bad("must be at least 1", "migrate", "--max-syncs", "0"),
+        bad("is not a duration", "migrate", "--timeout", "soon"),
+        bad("is not one of fail, switch-over", "migrate", "--timeout", "5s", "--give-up", "no"),
+        bad("--give-up needs --max-syncs or --timeout", "migrate", "--give-up", "fail"),
+        bad("did you mean --memory?", "migrate", "--memroy", "2g"),
+        bad("did you mean migrate", "migrat"),
+        bad("is not HOST:PORT", "incoming", "--listen", "4444"),
+        bad("unknown host", "incoming", "--listen", "no-such-host.invalid:4444"),
+        bad("is not a duration from 1ms to 24h", "incoming", "--timeout", "0s"));
+  }
+
+  private static Arguments bad(String expected, String... args) {
+    return Arguments.of(String.join(" ", args), expected, args);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badInput")
+  void badInputGetsOneLineNamingWhatIsValid(String command, String expected, String[] args) {
+    Cli cli = new Cli();
+
+    int exitCode = cli.execute(args);
+
+    assertThat(exitCode).isEqualTo(2);
+    assertThat(cli.out()).isEmpty();
+    assertThat(cli.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith("precopy")
+        .contains(expected);
+    assertThat(cli.err()).doesNotContain("Exception").doesNotContain("at io.");
+  }
+}

@@ -1,0 +1,177 @@
+package io.github.precopy.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code precopy migrate} in process on small guests. */
+@Timeout(60)
+final class MigrateCommandTest {
+
+  private static final String[] SMALL_IDLE_GUEST = {
+    "migrate", "--memory", "64m", "--vcpus", "2", "--seed", "7"
+  };
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static String[] args(String... more) {
+    List<String> all = new ArrayList<>(List.of(SMALL_IDLE_GUEST));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void aSmallIdleGuestMigratesAndPrintsItsFiguresAsText() {
+    Cli cli = new Cli();
+
+    int exitCode = cli.execute(args());
+
+    assertThat(exitCode).as(cli.err()).isZero();
+    assertThat(cli.out())
+        .contains("migrate: 64.00 MiB guest, idle workload, 2 vCPUs, seed 7, in-process")
+        .containsPattern("status +completed")
+        .containsPattern("total time +[\\d,]+ ms")
+        .containsPattern("downtime +[\\d,]+ ms")
+        .containsPattern("setup time +[\\d,]+ ms")
+        .containsPattern("transferred +.*MiB \\([\\d,]+ bytes\\)")
+        .containsPattern("pages +normal [\\d,]+, zero [\\d,]+, hinted 0")
+        .containsPattern("syncs +[\\d,]+")
+        .contains("mbps")
+        .containsPattern("verification +[\\d,]+ pages checked, 0 mismatches");
+    assertThat(cli.err()).isEmpty();
+  }
+
+  @Test
+  void jsonOutputUsesQemuQueryMigrateNames() throws Exception {
+    Cli cli = new Cli();
+
+    int exitCode = cli.execute(args("--capabilities", "free-page-hint", "--output", "json"));
+
+    assertThat(exitCode).as(cli.err()).isZero();
+    JsonNode result = JSON.readTree(cli.out());
+    assertThat(result.isObject()).isTrue();
+    assertThat(result.get("status").asText()).isEqualTo("completed");
+    assertThat(result.get("capabilities").toString()).isEqualTo("[\"free-page-hint\"]");
+    for (String name :
+        List.of("total-time", "setup-time", "downtime", "expected-downtime", "error-desc")) {
+      assertThat(result.has(name)).as(name).isTrue();
+    }
+    JsonNode ram = result.get("ram");
+    for (String name :
+        List.of(
+            "transferred",
+            "remaining",
+            "total",
+            "duplicate",
+            "normal",
+            "normal-bytes",
+            "dirty-sync-count",
+            "dirty-pages-rate",
+            "mbps",
+            "pages-per-second",
+            "precopy-bytes",
+            "downtime-bytes")) {
+      assertThat(ram.has(name)).as("ram." + name).isTrue();
+    }
+    assertThat(ram.get("remaining").asLong()).isZero();
+    assertThat(ram.get("total").asLong()).isEqualTo(64L << 20);
+    JsonNode hints = result.get("free-page-hint");
+    assertThat(hints.get("hinted-pages").asLong()).isPositive();
+    assertThat(hints.has("rounds")).isTrue();
+    assertThat(hints.has("rejected-hints")).isTrue();
+    assertThat(result.get("verification").get("pages-checked").asLong()).isPositive();
+    assertThat(result.get("verification").get("mismatches").asLong()).isZero();
+    assertThat(result.get("rounds").size()).isEqualTo(ram.get("dirty-sync-count").asInt());
+    assertThat(result.get("error-desc").isNull()).isTrue();
+  }
+
+  @Test
+  void compareRunsLegacyThenEachCapabilityAndPrintsThemSideBySide() {
+    Cli cli = new Cli();
+
+    int exitCode = cli.execute(args("--compare"));
+
+    assertThat(exitCode).as(cli.err()).isZero();
+    assertThat(cli.out())
+        .containsPattern(" +legacy +free-page-hint")
+        .containsPattern("status +completed +completed")
+        .containsPattern("total time +[\\d,]+ ms +[\\d,]+ ms")
+        .containsPattern("downtime +[\\d,]+ ms +[\\d,]+ ms")
+        .containsPattern("bytes sent +\\S+ \\S+ +\\S+ \\S+")
+        .containsPattern("pages sent \\(normal\\) +[\\d,]+ +[\\d,]+")
+        .containsPattern("zero pages +[\\d,]+ +[\\d,]+")
+        .containsPattern("hinted pages +0 +[1-9][\\d,]*")
+        .containsPattern("syncs +[\\d,]+ +[\\d,]+")
+        .containsPattern("time reduction +- +-?[\\d.]+ %")
+        .containsPattern("bytes reduction +- +-?[\\d.]+ %")
+        .containsPattern("verification +ok \\([\\d,]+ pages\\) +ok \\([\\d,]+ pages\\)");
+  }
+
+  @Test
+  void compareAsJsonIsAnArrayOfRunsEachNamingItsCapabilities() throws Exception {
+    Cli cli = new Cli();
+
+    int exitCode =
+        cli.execute(args("--compare", "--capabilities", "free-page-hint", "--output", "json"));
+
+    assertThat(exitCode).as(cli.err()).isZero();
+    JsonNode runs = JSON.readTree(cli.out());
+    assertThat(runs.isArray()).isTrue();
+    assertThat(runs.size()).isEqualTo(2);
+    assertThat(runs.get(0).get("capabilities").size()).isZero();
+    assertThat(runs.get(1).get("capabilities").get(0).asText()).isEqualTo("free-page-hint");
+    for (JsonNode run : runs) {
+      assertThat(run.get("status").asText()).isEqualTo("completed");
+      assertThat(run.get("ram").get("remaining").asLong()).isZero();
+      assertThat(run.get("verification").get("mismatches").asLong()).isZero();
+      assertThat(run.get("guest").get("seed").asLong()).isEqualTo(7);
+    }
+  }
+
+  @Test
+  void chartDrawsRemainingBytesAndBytesPerRoundIntoOnePng(@TempDir Path directory)
+      throws Exception {
+    Path chart = directory.resolve("migration.png");
+    Cli cli = new Cli();
+
+    int exitCode = cli.execute(args("--chart", chart.toString()));
+
+    assertThat(exitCode).as(cli.err()).isZero();
+    assertThat(cli.out()).contains("chart: " + chart);
+    BufferedImage image = ImageIO.read(chart.toFile());
+    assertThat(image).isNotNull();
+    assertThat(image.getWidth()).isGreaterThanOrEqualTo(1000);
+    assertThat(image.getHeight()).isGreaterThanOrEqualTo(400);
+    assertThat(Files.size(chart)).isGreaterThan(10_000);
+  }
+
+  @Test
+  void aMigrationThatGivesUpExitsNonZeroWithOneLine() {
+    Cli cli = new Cli();
+
+    int exitCode =
+        cli.execute(
+            args(
+                "--workload", "hot-set",
+                "--downtime-limit", "1",
+                "--max-syncs", "2",
+                "--give-up", "fail"));
+
+    assertThat(exitCode).isEqualTo(1);
+    assertThat(cli.out()).containsPattern("status +failed");
+    assertThat(cli.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith("precopy migrate: migration failed: convergence policy gave up");
+  }
+}
