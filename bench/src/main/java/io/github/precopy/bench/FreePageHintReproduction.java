@@ -38,6 +38,7 @@ public final class FreePageHintReproduction {
 
   private static final String CAPABILITY = "free-page-hint";
   private static final Duration WARM_UP = Duration.ofSeconds(2);
+  private static final int SENSITIVITY_RUNS = 3;
 
   private final MigrationEngine engine = MigrationEngine.create();
   private final long memoryBytes;
@@ -62,15 +63,16 @@ public final class FreePageHintReproduction {
         Arrays.stream(options.getOrDefault("downtimes", "2000,400").split(","))
             .map(Long::parseLong)
             .toList();
+    boolean sensitivity = options.containsKey("sensitivity");
     System.out.printf(
         Locale.ROOT,
         "# free-page-hint reproduction: %d MiB guest, 4 vCPUs, %d runs, seed %d, %s%n",
         memory >> 20,
-        runs,
+        sensitivity ? SENSITIVITY_RUNS : runs,
         seed,
         Runtime.version());
     FreePageHintReproduction reproduction = new FreePageHintReproduction(memory);
-    if (options.containsKey("sensitivity")) {
+    if (sensitivity) {
       reproduction.sensitivity(seed);
       return;
     }
@@ -143,7 +145,7 @@ public final class FreePageHintReproduction {
           WorkloadOptions.defaults().with("in-use", setting[0]).with("touched", setting[1]);
       List<Run> legacy = new ArrayList<>();
       List<Run> hinted = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < SENSITIVITY_RUNS; i++) {
         legacy.add(run("idle", options, 2000, seed + i, false));
         hinted.add(run("idle", options, 2000, seed + i, true));
       }
