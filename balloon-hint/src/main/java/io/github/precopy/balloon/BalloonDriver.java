@@ -72,10 +72,11 @@ public final class BalloonDriver implements AutoCloseable {
   private final Condition wake = lock.newCondition();
   private boolean workQueued;
   private boolean frozen;
+  private boolean started;
   private volatile boolean closed;
   private Thread worker;
 
-  // Confined to the worker thread.
+  // Written by start() before the worker starts, then confined to the worker thread.
   private int receivedCommandId = CMD_ID_STOP;
   private int activeCommandId = CMD_ID_STOP;
 
@@ -139,22 +140,31 @@ public final class BalloonDriver implements AutoCloseable {
   public void start() {
     lock.lock();
     try {
-      if (worker != null || closed) {
+      if (started || closed) {
         throw new IllegalStateException("balloon driver already started or closed");
       }
+      started = true;
       device.setDriverFeatures(
           acceptFreePageHint ? 1L << FreePageHintDevice.FEATURE_FREE_PAGE_HINT : 0);
       if (!acceptFreePageHint) {
         return;
       }
+    } finally {
+      lock.unlock();
+    }
+    device.addConfigChangeListener(this::onConfigChanged);
+    lock.lock();
+    try {
+      // The probe reads the id itself, so no queued first read can race with a round that
+      // starts right after start() returns and end it by reading STOP in START.
+      receivedCommandId = device.readConfigCommandId();
+      workQueued |= receivedCommandId != CMD_ID_STOP;
       worker = new Thread(this::runWorkqueue, "balloon-wq");
       worker.setDaemon(true);
       worker.start();
     } finally {
       lock.unlock();
     }
-    device.addConfigChangeListener(this::onConfigChanged);
-    onConfigChanged();
   }
 
   /** The device this driver drives. */
