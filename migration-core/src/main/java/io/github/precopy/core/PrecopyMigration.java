@@ -348,6 +348,7 @@ public final class PrecopyMigration {
     SyncEvent event = new SyncEvent();
     event.begin();
     long newlyDirty = ram.sync();
+    assert ram.countMatchesBitmaps() : "dirty page count differs from the bitmaps' popcount";
     long count = ++syncCount;
     long now = System.nanoTime();
     periodDirtyPages += newlyDirty;
@@ -406,7 +407,11 @@ public final class PrecopyMigration {
       // The stream is being abandoned; the cause is already recorded.
     }
     if (pausedByMigration) {
-      guest.resume();
+      try {
+        guest.resume();
+      } catch (RuntimeException resumeFailure) {
+        error = description + "; the guest did not resume: " + describe(resumeFailure);
+      }
     }
     endNanos = System.nanoTime();
     status = cancelled ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;

@@ -193,4 +193,14 @@ final class RamState implements FreePageSink {
       lock.unlock();
     }
   }
+
+  /** The invariant, read in one critical section: the count equals the bitmaps' popcount. */
+  boolean countMatchesBitmaps() {
+    lock.lock();
+    try {
+      return dirtyPages == bitmapPopcount();
+    } finally {
+      lock.unlock();
+    }
+  }
 }
