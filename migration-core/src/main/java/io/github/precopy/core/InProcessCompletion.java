@@ -3,8 +3,9 @@ package io.github.precopy.core;
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.stream.Destination;
 import io.github.precopy.core.stream.InProcessPipe;
+import io.github.precopy.core.stream.MigrationStreamWriter;
+import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -51,8 +52,19 @@ final class InProcessCompletion implements PrecopyMigration.Completion {
     thread.start();
   }
 
-  OutputStream sourceStream() {
-    return pipe.source();
+  @Override
+  public MigrationStreamWriter open() {
+    return new MigrationStreamWriter(pipe.source());
+  }
+
+  @Override
+  public boolean remote() {
+    return false;
+  }
+
+  @Override
+  public void endOfStream() throws IOException {
+    pipe.source().close();
   }
 
   @Override

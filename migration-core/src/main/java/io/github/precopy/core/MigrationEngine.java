@@ -77,24 +77,39 @@ public final class MigrationEngine {
       MigrationConfig config,
       Consumer<MigrationStats> progress) {
     Objects.requireNonNull(destination, "destination");
-    InProcessCompletion completion = new InProcessCompletion(source.memory(), destination);
-    return start(source, config, completion.sourceStream(), completion, progress);
+    return start(source, config, new InProcessCompletion(source.memory(), destination), progress);
   }
 
   /**
-   * Starts migrating {@code source} into {@code out}, which the migration closes at the end. The
-   * peer at the other end validates and applies the stream; nothing is verified here.
+   * Starts migrating {@code source} into {@code out}, one channel, which the migration closes at
+   * the end. The stream carries the digest of the pages in use (unless {@link
+   * MigrationConfig#verify()} is off); the peer at the other end validates, applies and verifies
+   * it. Nothing comes back, so nothing is verified here.
    */
   public PrecopyMigration start(
       Guest source, MigrationConfig config, OutputStream out, Consumer<MigrationStats> progress) {
     Objects.requireNonNull(out, "out");
-    return start(source, config, out, new StreamCompletion(out), progress);
+    return start(source, config, new StreamCompletion(out), progress);
+  }
+
+  /**
+   * Starts migrating {@code source} to {@code target}: a {@code precopy incoming} destination over
+   * TCP, which verifies the digest of the pages in use and reports back, or a snapshot file.
+   * Connecting is part of the migration: a destination that cannot be reached makes it fail, with
+   * the cause in its statistics.
+   */
+  public PrecopyMigration start(
+      Guest source,
+      MigrationConfig config,
+      MigrationTarget target,
+      Consumer<MigrationStats> progress) {
+    Objects.requireNonNull(target, "target");
+    return start(source, config, target.connection(source.memory()), progress);
   }
 
   private PrecopyMigration start(
       Guest source,
       MigrationConfig config,
-      OutputStream out,
       PrecopyMigration.Completion completion,
       Consumer<MigrationStats> progress) {
     Objects.requireNonNull(source, "source");
@@ -105,7 +120,7 @@ public final class MigrationEngine {
         new Optimizations(
             registry.providersFor(config.capabilities()), new Context(source, config, ram));
     PrecopyMigration migration =
-        new PrecopyMigration(source, config, optimizations, ram, out, completion);
+        new PrecopyMigration(source, config, optimizations, ram, completion);
     migration.start("precopy-migration-" + MIGRATIONS.incrementAndGet());
     migration.startProgressReports(progress, PROGRESS_PERIOD_MILLIS);
     return migration;

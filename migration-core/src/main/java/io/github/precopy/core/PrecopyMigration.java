@@ -6,7 +6,6 @@ import io.github.precopy.spi.ConvergencePolicy.Decision;
 import io.github.precopy.spi.ConvergenceState;
 import io.github.precopy.spi.PrecopyPhase;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -38,7 +37,6 @@ public final class PrecopyMigration {
   private final MigrationConfig config;
   private final RamState ram;
   private final Optimizations optimizations;
-  private final OutputStream out;
   private final Completion completion;
   private final CountDownLatch done = new CountDownLatch(1);
   private final List<MigrationStats.Round> rounds = new ArrayList<>();
@@ -74,8 +72,25 @@ public final class PrecopyMigration {
   private long roundStartBytes;
   private PageBitmap[] inUseAtSwitchover;
 
-  /** What happens after the end of stream was written: waiting for and verifying a destination. */
+  /**
+   * The transport and the destination behind it: opening the stream, ending it, waiting for and
+   * verifying the destination.
+   */
   interface Completion {
+    /**
+     * Connects to the destination and returns the writer of the stream; on the migration thread.
+     */
+    MigrationStreamWriter open() throws IOException;
+
+    /**
+     * Whether the destination is elsewhere: the stream then carries the digest of the pages in use,
+     * and downtime ends, as in QEMU, once the last page is written.
+     */
+    boolean remote();
+
+    /** Ends the stream once its end-of-stream record is written (closes the output side). */
+    void endOfStream() throws IOException;
+
     /** Waits until the destination holds every page; throws if it failed. */
     void awaitDestination() throws Exception;
 
@@ -97,13 +112,11 @@ public final class PrecopyMigration {
       MigrationConfig config,
       Optimizations optimizations,
       RamState ram,
-      OutputStream out,
       Completion completion) {
     this.guest = guest;
     this.config = config;
     this.optimizations = optimizations;
     this.ram = ram;
-    this.out = out;
     this.completion = completion;
   }
 
@@ -178,8 +191,9 @@ public final class PrecopyMigration {
   }
 
   private void run() {
-    MigrationStreamWriter writer = new MigrationStreamWriter(out);
+    MigrationStreamWriter writer = null;
     try {
+      writer = completion.open();
       setup(writer);
       status = MigrationStatus.ACTIVE;
       iterate(writer);
@@ -188,6 +202,9 @@ public final class PrecopyMigration {
     } catch (Throwable e) {
       end(e);
     } finally {
+      if (writer != null) {
+        writer.close();
+      }
       ram.acceptHints(false);
       optimizations.notify(PrecopyPhase.CLEANUP);
       optimizations.close();
@@ -255,12 +272,20 @@ public final class PrecopyMigration {
       checkCancelled();
       send(writer, blocks, pages, taken, false);
     }
-    writer.writeEndOfStream();
     writer.flush();
-    out.close();
+    long lastPageNanos = System.nanoTime();
+    if (completion.remote() && config.verify()) {
+      List<RamBlock> ramBlocks = guest.memory().blocks();
+      for (int i = 0; i < ramBlocks.size(); i++) {
+        writer.writeDigest(ramBlocks.get(i), inUseAtSwitchover[i]);
+      }
+    }
+    writer.writeEndOfStream();
+    completion.endOfStream();
     transferred = writer.bytesWritten();
     completion.awaitDestination();
-    downtimeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pauseNanos);
+    long stopNanos = completion.remote() ? lastPageNanos : System.nanoTime();
+    downtimeMillis = TimeUnit.NANOSECONDS.toMillis(stopNanos - pauseNanos);
     endNanos = System.nanoTime();
     if (config.verify()) {
       verification = completion.verify(inUseAtSwitchover);
@@ -401,11 +426,6 @@ public final class PrecopyMigration {
       description += "; " + stuck.getMessage();
     }
     error = cancelled ? null : description;
-    try {
-      out.close();
-    } catch (IOException | RuntimeException ignored) {
-      // The stream is being abandoned; the cause is already recorded.
-    }
     if (pausedByMigration) {
       try {
         guest.resume();

@@ -3,6 +3,7 @@ package io.github.precopy.core;
 import io.github.precopy.bitmap.AtomicPageBitmap;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.util.zip.CRC32C;
 
 /**
  * One contiguous range of guest RAM (QEMU's {@code RAMBlock}): a name, a guest-physical base
@@ -22,6 +23,7 @@ public final class RamBlock {
   static final long CHUNK_BYTES = 1L << CHUNK_SHIFT;
 
   private static final ByteBuffer ZERO_PAGE = ByteBuffer.allocateDirect(GuestMemory.PAGE_SIZE);
+  private static final int ZERO_PAGE_CHECKSUM = checksumOfZeroPage();
 
   private final String name;
   private final int id;
@@ -105,6 +107,33 @@ public final class RamBlock {
     checkPage(page);
     long offset = page << GuestMemory.PAGE_SHIFT;
     chunk(offset).get(chunkOffset(offset), dst, dstOffset, GuestMemory.PAGE_SIZE);
+  }
+
+  /**
+   * Copies one page into {@code dst} at its position, which advances by a page. Does not touch the
+   * dirty log.
+   *
+   * @throws java.nio.BufferOverflowException if fewer than 4096 bytes remain in {@code dst}
+   */
+  public void readPage(long page, ByteBuffer dst) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    dst.put(chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE));
+  }
+
+  /**
+   * The CRC32C of the page's bytes; a page never stored to is zero and is not read. Does not touch
+   * the dirty log.
+   */
+  public int pageChecksum(long page) {
+    checkPage(page);
+    if (!populated.isDirty(page)) {
+      return ZERO_PAGE_CHECKSUM;
+    }
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    CRC32C crc = new CRC32C();
+    crc.update(chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE));
+    return (int) crc.getValue();
   }
 
   /** Whether every byte of the page is zero; a page never stored to is, without being read. */
@@ -234,6 +263,12 @@ public final class RamBlock {
       throw new IndexOutOfBoundsException(
           "page " + page + " out of range [0, " + pageCount() + ") of RAM block " + name);
     }
+  }
+
+  private static int checksumOfZeroPage() {
+    CRC32C crc = new CRC32C();
+    crc.update(new byte[GuestMemory.PAGE_SIZE]);
+    return (int) crc.getValue();
   }
 
   @Override

@@ -4,80 +4,116 @@ import static io.github.precopy.core.stream.StreamFormat.BE16;
 import static io.github.precopy.core.stream.StreamFormat.BE32;
 import static io.github.precopy.core.stream.StreamFormat.BE64;
 import static io.github.precopy.core.stream.StreamFormat.BLOCK_ID_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.CHECKSUM_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.EOS_PAYLOAD_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_BITS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_CONTINUE;
+import static io.github.precopy.core.stream.StreamFormat.FLAG_DIGEST;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_EOS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_PAGE;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_ZERO;
+import static io.github.precopy.core.stream.StreamFormat.FRAME_HEADER_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.HEADER_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.KNOWN_FLAGS;
 import static io.github.precopy.core.stream.StreamFormat.MAGIC;
+import static io.github.precopy.core.stream.StreamFormat.MASK_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_BLOCKS;
+import static io.github.precopy.core.stream.StreamFormat.MAX_CHANNELS;
+import static io.github.precopy.core.stream.StreamFormat.MAX_FRAME_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_NAME_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SHIFT;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SIZE;
+import static io.github.precopy.core.stream.StreamFormat.PRELUDE_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.STRIPE_PAGES;
 import static io.github.precopy.core.stream.StreamFormat.VERSION;
 import static io.github.precopy.core.stream.StreamFormat.WORD_BYTES;
 
 import io.github.precopy.core.RamBlock;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Decodes and validates a migration stream against the destination's RAM blocks, one record at a
- * time, without allocating per record. A record returned by {@link #next()} is valid: its block is
- * in the table and its page inside the block's used length; a PAGE payload is complete in {@link
- * #buffer()} at {@link #payloadOffset()} until the next call.
+ * Decodes and validates one channel of a migration stream against the destination's RAM blocks, one
+ * record at a time, without allocating per record. Each frame is read whole and its CRC32C checked
+ * before any record in it is decoded, so a corrupted frame is never applied. A record returned by
+ * {@link #next()} is valid: its block is in the table, its page inside the block's used length and
+ * on this channel; its payload is complete in {@link #buffer()} until the next call.
  *
- * <p>Reads at most {@code buffer.length} bytes ahead; every length it acts on is bounded by fixed
- * limits (a page, a 255-byte name, 4096 blocks). End of input anywhere but after the end-of-stream
- * record is an error, never a wait. Not thread-safe.
+ * <p>Every length it acts on is bounded by fixed limits (a 1 MiB frame, a 255-byte name, 4096
+ * blocks, 64 channels). End of input anywhere but after the end-of-stream record is an error, never
+ * a wait. Not thread-safe.
  */
 final class MigrationStreamReader {
 
   static final int ZERO = FLAG_ZERO;
   static final int PAGE = FLAG_PAGE;
   static final int EOS = FLAG_EOS;
-
-  private static final int BUFFER_BYTES = 256 * 1024;
+  static final int DIGEST = FLAG_DIGEST;
 
   private final InputStream in;
-  private final byte[] buffer = new byte[BUFFER_BYTES];
+  private final byte[] frameHeader = new byte[PRELUDE_BYTES + FRAME_HEADER_BYTES];
+  private final byte[] buffer = new byte[MAX_FRAME_BYTES];
   private int position;
   private int limit;
-  private long discardedBytes;
+  private long frameStart;
+  private long inputBytes;
 
   private RamBlock[] blocks;
+  private long migrationId;
+  private int channel;
+  private int channelCount;
   private long recordIndex = -1;
   private long recordStart;
   private long pageRecords;
+  private long digestPages;
   private RamBlock block;
+  private int blockIndex = -1;
   private long page;
   private byte fill;
   private int payloadOffset;
+  private long digestMask;
 
   MigrationStreamReader(InputStream in) {
     this.in = in;
   }
 
-  /** Reads the header and checks that it describes exactly {@code expected}, in order. */
+  /**
+   * Reads the prelude and the channel's header, and checks that the header describes exactly {@code
+   * expected}, in order.
+   */
   void readHeader(List<RamBlock> expected) throws IOException {
-    ensure(HEADER_BYTES, "header");
-    long magic = (long) BE64.get(buffer, position);
+    readFully(frameHeader, PRELUDE_BYTES, "prelude");
+    long magic = (long) BE64.get(frameHeader, 0);
     if (magic != MAGIC) {
-      throw headerError(0, "bad magic 0x" + Long.toHexString(magic) + ", not a precopy stream");
+      throw new MigrationStreamException(
+          "bad magic 0x" + Long.toHexString(magic) + ", not a precopy stream", 0, -1);
     }
-    int version = (int) BE32.get(buffer, position + 8);
+    int version = (int) BE32.get(frameHeader, 8);
     if (version != VERSION) {
-      throw headerError(8, "unsupported version " + version + ", this decoder reads " + VERSION);
+      throw new MigrationStreamException(
+          "unsupported version " + version + ", this decoder reads " + VERSION, 8, -1);
     }
-    int pageSize = (int) BE32.get(buffer, position + 12);
+    ensure(HEADER_BYTES, "header");
+    int pageSize = (int) BE32.get(buffer, position);
     if (pageSize != PAGE_SIZE) {
-      throw headerError(12, "page size " + pageSize + ", destination uses " + PAGE_SIZE);
+      throw headerError(0, "page size " + pageSize + ", destination uses " + PAGE_SIZE);
+    }
+    migrationId = (long) BE64.get(buffer, position + 4);
+    channel = Short.toUnsignedInt((short) BE16.get(buffer, position + 12));
+    channelCount = Short.toUnsignedInt((short) BE16.get(buffer, position + 14));
+    if (channelCount == 0 || channelCount > MAX_CHANNELS || channel >= channelCount) {
+      throw headerError(
+          12,
+          "channel "
+              + channel
+              + " of "
+              + channelCount
+              + " is not a channel of 1 to "
+              + MAX_CHANNELS);
     }
     int count = (int) BE32.get(buffer, position + 16);
     if (count <= 0 || count > MAX_BLOCKS) {
@@ -143,14 +179,29 @@ final class MigrationStreamReader {
     position = at + 16;
   }
 
+  /** The migration id in the header, the same on every channel of one migration. */
+  long migrationId() {
+    return migrationId;
+  }
+
+  /** This channel's index, from the header. */
+  int channel() {
+    return channel;
+  }
+
+  /** The number of channels, from the header. */
+  int channelCount() {
+    return channelCount;
+  }
+
   /**
-   * Decodes the next record and returns its kind: {@link #ZERO}, {@link #PAGE} or {@link #EOS}
-   * (whose page count has then been checked).
+   * Decodes the next record and returns its kind: {@link #ZERO}, {@link #PAGE}, {@link #DIGEST} or
+   * {@link #EOS} (whose counts have then been checked).
    */
   int next() throws IOException {
     recordIndex++;
-    recordStart = bytesRead();
     ensure(WORD_BYTES, "record word");
+    recordStart = bytesRead();
     long word = (long) BE64.get(buffer, position);
     position += WORD_BYTES;
     int flags = (int) (word & FLAG_BITS);
@@ -163,22 +214,24 @@ final class MigrationStreamReader {
               + Long.toHexString(word));
     }
     int kind = flags & ~FLAG_CONTINUE;
-    if (kind == ZERO || kind == PAGE) {
-      readPageRecord(flags, offset, kind);
+    if (kind == ZERO || kind == PAGE || kind == DIGEST) {
+      readBlockRecord(flags, offset, kind);
     } else if (kind == EOS) {
       readEndOfStream(word);
     } else {
       throw recordError(
-          "flags 0x" + Integer.toHexString(flags) + " do not name exactly one of ZERO, PAGE, EOS");
+          "flags 0x"
+              + Integer.toHexString(flags)
+              + " do not name exactly one of ZERO, PAGE, DIGEST, EOS");
     }
     return kind;
   }
 
-  private void readPageRecord(int flags, long offset, int kind) throws IOException {
-    RamBlock target;
+  private void readBlockRecord(int flags, long offset, int kind) throws IOException {
+    int target;
     if ((flags & FLAG_CONTINUE) != 0) {
-      target = block;
-      if (target == null) {
+      target = blockIndex;
+      if (target < 0) {
         throw recordError("CONTINUE with no previous block");
       }
     } else {
@@ -192,43 +245,96 @@ final class MigrationStreamReader {
                 + " not in the block table of "
                 + blocks.length);
       }
-      target = blocks[id];
+      target = id;
     }
-    if (Long.compareUnsigned(offset, target.usedLength()) >= 0) {
+    RamBlock targetBlock = blocks[target];
+    if (Long.compareUnsigned(offset, targetBlock.usedLength()) >= 0) {
       throw recordError(
           "offset 0x"
               + Long.toHexString(offset)
               + " not below used length 0x"
-              + Long.toHexString(target.usedLength())
+              + Long.toHexString(targetBlock.usedLength())
               + " of block "
-              + target.name());
+              + targetBlock.name());
+    }
+    long targetPage = offset >>> PAGE_SHIFT;
+    int owner = StreamFormat.channelOf(target, targetPage, channelCount);
+    if (owner != channel) {
+      throw recordError(
+          "page "
+              + targetPage
+              + " of block "
+              + targetBlock.name()
+              + " belongs to channel "
+              + owner
+              + ", not to this channel "
+              + channel);
     }
     if (kind == ZERO) {
       ensure(1, "ZERO fill byte");
       fill = buffer[position++];
-    } else {
+      pageRecords++;
+    } else if (kind == PAGE) {
       ensure(PAGE_SIZE, "PAGE payload");
       payloadOffset = position;
       position += PAGE_SIZE;
+      pageRecords++;
+    } else {
+      readDigest(targetBlock, targetPage);
     }
-    block = target;
-    page = offset >>> PAGE_SHIFT;
-    pageRecords++;
+    block = targetBlock;
+    blockIndex = target;
+    page = targetPage;
+  }
+
+  private void readDigest(RamBlock target, long first) throws IOException {
+    if (first % STRIPE_PAGES != 0) {
+      throw recordError("DIGEST at page " + first + ", not a multiple of " + STRIPE_PAGES);
+    }
+    ensure(MASK_BYTES, "DIGEST mask");
+    long mask = (long) BE64.get(buffer, position);
+    position += MASK_BYTES;
+    long pagesLeft = target.pageCount() - first;
+    if (mask == 0 || (pagesLeft < STRIPE_PAGES && (mask >>> pagesLeft) != 0)) {
+      throw recordError(
+          "DIGEST mask 0x"
+              + Long.toHexString(mask)
+              + " at page "
+              + first
+              + " names no page or pages past the "
+              + target.pageCount()
+              + " of block "
+              + target.name());
+    }
+    int count = Long.bitCount(mask);
+    ensure(count * CHECKSUM_BYTES, "DIGEST checksums");
+    payloadOffset = position;
+    position += count * CHECKSUM_BYTES;
+    digestMask = mask;
+    digestPages += count;
   }
 
   private void readEndOfStream(long word) throws IOException {
     if (word != FLAG_EOS) {
       throw recordError("end-of-stream word 0x" + Long.toHexString(word) + " is not 0x10");
     }
-    ensure(EOS_PAYLOAD_BYTES, "end-of-stream page count");
+    ensure(EOS_PAYLOAD_BYTES, "end-of-stream counts");
     long sent = (long) BE64.get(buffer, position);
+    long digested = (long) BE64.get(buffer, position + 8);
     position += EOS_PAYLOAD_BYTES;
     if (sent != pageRecords) {
       throw recordError(
           "end of stream counts "
               + Long.toUnsignedString(sent)
-              + " page records, stream held "
+              + " page records, the channel held "
               + pageRecords);
+    }
+    if (digested != digestPages) {
+      throw recordError(
+          "end of stream counts "
+              + Long.toUnsignedString(digested)
+              + " digested pages, the channel held "
+              + digestPages);
     }
   }
 
@@ -240,12 +346,12 @@ final class MigrationStreamReader {
     }
   }
 
-  /** The block of the last ZERO or PAGE record. */
+  /** The block of the last ZERO, PAGE or DIGEST record. */
   RamBlock block() {
     return block;
   }
 
-  /** The page index (within {@link #block()}) of the last ZERO or PAGE record. */
+  /** The page (first page, for DIGEST) within {@link #block()} of the last block record. */
   long page() {
     return page;
   }
@@ -255,48 +361,95 @@ final class MigrationStreamReader {
     return fill;
   }
 
-  /** The buffer that holds the last PAGE record's payload. */
+  /** The pages of the last DIGEST record: bit i is page {@link #page()} + i. */
+  long digestMask() {
+    return digestMask;
+  }
+
+  /** The buffer that holds the last PAGE record's payload or DIGEST record's checksums. */
   byte[] buffer() {
     return buffer;
   }
 
-  /** Where the last PAGE record's payload starts in {@link #buffer()}. */
+  /** Where the last PAGE record's payload or DIGEST record's checksums start in the buffer. */
   int payloadOffset() {
     return payloadOffset;
   }
 
-  /** Bytes decoded so far. */
+  /** Stream bytes decoded so far, frame headers included. */
   long bytesRead() {
-    return discardedBytes + position;
+    return frameStart + position;
   }
 
-  /** Makes {@code bytes} unread bytes available in the buffer, or fails on end of input. */
+  /**
+   * Makes {@code bytes} unread bytes of the current frame available, reading the next frame when
+   * this one is used up; fails on end of input or on a unit that runs past its frame.
+   */
   private void ensure(int bytes, String what) throws IOException {
     if (limit - position >= bytes) {
       return;
     }
-    if (buffer.length - position < bytes) {
-      System.arraycopy(buffer, position, buffer, 0, limit - position);
-      discardedBytes += position;
-      limit -= position;
-      position = 0;
+    if (position < limit) {
+      throw error(
+          what
+              + " of "
+              + bytes
+              + " bytes runs past the end of its frame ("
+              + (limit - position)
+              + " bytes left)");
     }
-    while (limit - position < bytes) {
-      int read = in.read(buffer, limit, buffer.length - limit);
+    readFrame(what);
+    if (limit < bytes) {
+      throw error(
+          what + " of " + bytes + " bytes runs past the end of its " + limit + "-byte frame");
+    }
+  }
+
+  private void readFrame(String what) throws IOException {
+    long headerAt = inputBytes;
+    readFully(frameHeader, FRAME_HEADER_BYTES, "frame header before " + what);
+    int length = (int) BE32.get(frameHeader, 0);
+    if (length <= 0 || length > MAX_FRAME_BYTES) {
+      throw frameError(
+          headerAt,
+          "frame length "
+              + Integer.toUnsignedString(length)
+              + " not in [1, "
+              + MAX_FRAME_BYTES
+              + "]");
+    }
+    int stored = (int) BE32.get(frameHeader, 4);
+    frameStart = inputBytes;
+    position = 0;
+    limit = 0;
+    readFully(buffer, length, "frame of " + length + " bytes");
+    int computed = StreamFormat.frameChecksum(length, ByteBuffer.wrap(buffer, 0, length));
+    if (computed != stored) {
+      throw frameError(
+          headerAt,
+          "frame checksum 0x"
+              + Integer.toHexString(stored)
+              + " does not match its "
+              + length
+              + " bytes (0x"
+              + Integer.toHexString(computed)
+              + "): the stream is corrupted");
+    }
+    limit = length;
+  }
+
+  /** Reads exactly {@code length} bytes into {@code into}, or fails naming what was cut short. */
+  private void readFully(byte[] into, int length, String what) throws IOException {
+    int done = 0;
+    while (done < length) {
+      int read = in.read(into, done, length - done);
       if (read < 0) {
-        String problem =
-            "stream truncated in "
-                + what
-                + ": "
-                + bytes
-                + " bytes needed, "
-                + (limit - position)
-                + " left";
-        throw recordIndex < 0
-            ? new MigrationStreamException(problem, bytesRead(), -1)
-            : recordError(problem);
+        throw frameError(
+            inputBytes,
+            "stream truncated in " + what + ": " + length + " bytes needed, " + done + " read");
       }
-      limit += read;
+      done += read;
+      inputBytes += read;
     }
   }
 
@@ -306,5 +459,13 @@ final class MigrationStreamReader {
 
   private MigrationStreamException recordError(String problem) {
     return new MigrationStreamException(problem, recordStart, recordIndex);
+  }
+
+  private MigrationStreamException error(String problem) {
+    return new MigrationStreamException(problem, bytesRead(), recordIndex);
+  }
+
+  private MigrationStreamException frameError(long at, String problem) {
+    return new MigrationStreamException(problem, at, recordIndex);
   }
 }

@@ -1,87 +1,140 @@
 package io.github.precopy.core.stream;
 
-import static io.github.precopy.core.stream.StreamFormat.BE16;
-import static io.github.precopy.core.stream.StreamFormat.BE32;
-import static io.github.precopy.core.stream.StreamFormat.BE64;
 import static io.github.precopy.core.stream.StreamFormat.BLOCK_ENTRY_FIXED_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.BLOCK_ID_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.CHECKSUM_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.EOS_PAYLOAD_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_CONTINUE;
+import static io.github.precopy.core.stream.StreamFormat.FLAG_DIGEST;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_EOS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_PAGE;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_ZERO;
+import static io.github.precopy.core.stream.StreamFormat.FRAME_HEADER_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.HEADER_BYTES;
-import static io.github.precopy.core.stream.StreamFormat.MAGIC;
+import static io.github.precopy.core.stream.StreamFormat.MASK_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_BLOCKS;
+import static io.github.precopy.core.stream.StreamFormat.MAX_CHANNELS;
+import static io.github.precopy.core.stream.StreamFormat.MAX_FRAME_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_NAME_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SHIFT;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SIZE;
-import static io.github.precopy.core.stream.StreamFormat.VERSION;
+import static io.github.precopy.core.stream.StreamFormat.PRELUDE_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.STRIPE_PAGES;
 import static io.github.precopy.core.stream.StreamFormat.WORD_BYTES;
 
+import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.RamBlock;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Encodes a migration stream (format in the {@linkplain io.github.precopy.core.stream package
- * documentation}): {@link #writeHeader}, any number of {@link #writeZeroPage}/{@link #writePage}
- * records, then {@link #writeEndOfStream}.
+ * documentation}) onto one or more channels: {@link #writeHeader}, any number of {@link
+ * #writeZeroPage}/{@link #writePage} records, optionally {@link #writeDigest} for the pages in use,
+ * then {@link #writeEndOfStream}.
  *
- * <p>Records are assembled in a private buffer and handed to the {@link OutputStream} in large
- * writes; a data page is copied by {@link RamBlock#readPage(long, byte[], int)} straight into that
- * buffer, and no record allocates. The target is an {@code OutputStream} rather than a {@code
- * WritableByteChannel} because page reads land in a heap {@code byte[]} and every transport offers
- * one ({@link InProcessPipe#source()}, {@code Socket.getOutputStream()}, {@code
- * Files.newOutputStream}); a channel adapts with {@code Channels.newOutputStream}. The stream is
- * flushed only by {@link #flush()} and {@link #writeEndOfStream()}, and never closed here.
+ * <p>Each channel assembles whole records in a direct buffer that becomes one checksummed frame; a
+ * data page is copied by {@link RamBlock#readPage(long, ByteBuffer)} straight into that buffer, and
+ * no record allocates. Pages are split across channels in stripes of 64 pages, so a page always
+ * travels on the same channel and its last record there is its newest. The single-stream writer
+ * writes frames on the caller's thread; the channel writer gives each channel a thread and a pool
+ * of three buffers, so that copying pages, checksumming and writing overlap and memory stays
+ * bounded. Nothing is closed here except those threads ({@link #close()}).
  *
  * <p>Thread-safety: none; one thread (the migration thread) uses a writer. Pages are read as they
  * are at the moment of the call; a page that a guest writes concurrently is sent with whatever
  * bytes the copy saw, which is safe because that write also marks it dirty for the next round.
  */
-public final class MigrationStreamWriter {
+public final class MigrationStreamWriter implements Closeable {
 
-  /** Default size of the private buffer, in bytes. */
+  /** Default size of each channel's frame buffers, in bytes. */
   public static final int DEFAULT_BUFFER_BYTES = 256 * 1024;
 
-  private final OutputStream out;
-  private final byte[] buffer;
-  private int position;
-  private long flushedBytes;
+  private final ChannelEncoder[] channels;
+  private final long migrationId = ThreadLocalRandom.current().nextLong();
   private Map<RamBlock, Integer> blockIds;
-  private RamBlock lastBlock;
   private boolean ended;
   private long zeroPages;
   private long normalPages;
+  private long digestPages;
 
-  /** A writer with a buffer of {@link #DEFAULT_BUFFER_BYTES}. */
+  /** A single-stream writer with a buffer of {@link #DEFAULT_BUFFER_BYTES}. */
   public MigrationStreamWriter(OutputStream out) {
     this(out, DEFAULT_BUFFER_BYTES);
   }
 
   /**
-   * A writer with a buffer of {@code bufferBytes}.
+   * A single-stream writer with a buffer of {@code bufferBytes}, writing frames on the caller's
+   * thread and flushing {@code out} after each.
    *
-   * @throws IllegalArgumentException if {@code bufferBytes} is less than two pages (8192)
+   * @throws IllegalArgumentException if {@code bufferBytes} is not between two pages (8192) and 1
+   *     MiB
    */
   public MigrationStreamWriter(OutputStream out, int bufferBytes) {
-    this.out = Objects.requireNonNull(out, "out");
-    if (bufferBytes < 2 * PAGE_SIZE) {
-      throw new IllegalArgumentException(
-          "buffer of " + bufferBytes + " bytes is smaller than " + 2 * PAGE_SIZE);
-    }
-    this.buffer = new byte[bufferBytes];
+    Objects.requireNonNull(out, "out");
+    checkBufferBytes(bufferBytes);
+    channels =
+        new ChannelEncoder[] {
+          new ChannelEncoder(new DirectFrameSink(new OutputStreamChannel(out), bufferBytes))
+        };
   }
 
   /**
-   * Writes the header with the block table; a block's id in the stream is its index in {@code
-   * blocks}. Call once, first.
+   * A writer that splits the pages across {@code channels} (1 to 64), each written by a thread of
+   * its own from a pool of three buffers of {@link #DEFAULT_BUFFER_BYTES}. A channel that takes no
+   * frame for {@code stallTimeout} fails the next call with an {@link IOException}.
+   *
+   * @throws IllegalArgumentException if there are no channels or more than 64
+   */
+  public MigrationStreamWriter(
+      List<? extends WritableByteChannel> channels, Duration stallTimeout) {
+    Objects.requireNonNull(stallTimeout, "stallTimeout");
+    if (channels.isEmpty() || channels.size() > MAX_CHANNELS) {
+      throw new IllegalArgumentException(
+          "channel count " + channels.size() + " out of range [1, " + MAX_CHANNELS + "]");
+    }
+    this.channels = new ChannelEncoder[channels.size()];
+    for (int i = 0; i < this.channels.length; i++) {
+      this.channels[i] =
+          new ChannelEncoder(
+              new PipelinedFrameSink(
+                  Objects.requireNonNull(channels.get(i), "channel"),
+                  DEFAULT_BUFFER_BYTES,
+                  stallTimeout,
+                  "precopy-channel-" + i));
+    }
+  }
+
+  private static void checkBufferBytes(int bufferBytes) {
+    if (bufferBytes < 2 * PAGE_SIZE || bufferBytes > MAX_FRAME_BYTES) {
+      throw new IllegalArgumentException(
+          "buffer of "
+              + bufferBytes
+              + " bytes is not between "
+              + 2 * PAGE_SIZE
+              + " and "
+              + MAX_FRAME_BYTES);
+    }
+  }
+
+  /** The number of channels. */
+  public int channels() {
+    return channels.length;
+  }
+
+  /**
+   * Writes the header with the block table on every channel; a block's id in the stream is its
+   * index in {@code blocks}. Call once, first.
    *
    * @throws IllegalArgumentException if there are no blocks or more than 4096, a block appears
    *     twice, or a name is longer than 255 UTF-8 bytes
@@ -108,86 +161,132 @@ public final class MigrationStreamWriter {
             "block name " + block.name() + " is not 1 to " + MAX_NAME_BYTES + " UTF-8 bytes");
       }
     }
-    ensureRoom(HEADER_BYTES);
-    BE64.set(buffer, position, MAGIC);
-    BE32.set(buffer, position + 8, VERSION);
-    BE32.set(buffer, position + 12, PAGE_SIZE);
-    BE32.set(buffer, position + 16, blocks.size());
-    position += HEADER_BYTES;
-    for (int i = 0; i < blocks.size(); i++) {
-      RamBlock block = blocks.get(i);
-      byte[] name = names[i];
-      ensureRoom(BLOCK_ENTRY_FIXED_BYTES + name.length);
-      BE16.set(buffer, position, (short) name.length);
-      System.arraycopy(name, 0, buffer, position + 2, name.length);
-      int at = position + 2 + name.length;
-      BE64.set(buffer, at, block.guestAddress());
-      BE64.set(buffer, at + 8, block.usedLength());
-      position = at + 16;
+    for (int c = 0; c < channels.length; c++) {
+      channels[c].writeHeader(blocks, names, migrationId, c, channels.length);
     }
     blockIds = ids;
   }
 
   /**
    * Writes a ZERO record for page {@code page} of {@code block} (fill byte 0): 9 bytes, or 13 when
-   * the previous record named another block.
+   * the channel's previous record named another block.
    *
    * @throws IllegalArgumentException if the block is not in the header
    * @throws IndexOutOfBoundsException if the page is not in the block
    * @throws IllegalStateException before the header or after the end of stream
    */
   public void writeZeroPage(RamBlock block, long page) throws IOException {
-    int at = recordHeader(block, page, FLAG_ZERO, 1);
-    buffer[at] = 0;
-    position = at + 1;
-    lastBlock = block;
+    ChannelEncoder channel = channelFor(block, page);
+    ByteBuffer buffer = channel.recordHeader(block, blockIds.get(block), page, FLAG_ZERO, 1);
+    buffer.put((byte) 0);
     zeroPages++;
   }
 
   /**
    * Writes a PAGE record carrying the current contents of page {@code page} of {@code block}: 4104
-   * bytes, or 4108 when the previous record named another block.
+   * bytes, or 4108 when the channel's previous record named another block.
    *
    * @throws IllegalArgumentException if the block is not in the header
    * @throws IndexOutOfBoundsException if the page is not in the block
    * @throws IllegalStateException before the header or after the end of stream
    */
   public void writePage(RamBlock block, long page) throws IOException {
-    int at = recordHeader(block, page, FLAG_PAGE, PAGE_SIZE);
-    block.readPage(page, buffer, at);
-    position = at + PAGE_SIZE;
-    lastBlock = block;
+    ChannelEncoder channel = channelFor(block, page);
+    ByteBuffer buffer =
+        channel.recordHeader(block, blockIds.get(block), page, FLAG_PAGE, PAGE_SIZE);
+    block.readPage(page, buffer);
     normalPages++;
   }
 
   /**
-   * Writes the end-of-stream record (16 bytes, carrying the number of page records) and flushes. No
-   * record may follow; the caller then closes the output stream.
+   * Writes DIGEST records with the CRC32C of every page of {@code block} set in {@code inUse}
+   * (every page if {@code inUse} is null), read now; the destination compares them with the pages
+   * it holds once it has applied every earlier record. Call after the last page record of the
+   * block, while nothing writes the block.
+   *
+   * @throws IllegalArgumentException if the block is not in the header or {@code inUse} is not the
+   *     block's size
+   * @throws IllegalStateException before the header or after the end of stream
+   */
+  public void writeDigest(RamBlock block, PageBitmap inUse) throws IOException {
+    checkWritable();
+    Integer id = blockIds.get(Objects.requireNonNull(block, "block"));
+    if (id == null) {
+      throw new IllegalArgumentException("block " + block.name() + " is not in the header");
+    }
+    long pages = block.pageCount();
+    if (inUse != null && inUse.size() != pages) {
+      throw new IllegalArgumentException(
+          "in-use bitmap of " + inUse.size() + " bits for " + pages + " pages of " + block);
+    }
+    for (long first = 0; first < pages; first += STRIPE_PAGES) {
+      long end = Math.min(pages, first + STRIPE_PAGES);
+      long mask = 0;
+      for (long page = first; page < end; page++) {
+        if (inUse == null || inUse.get(page)) {
+          mask |= 1L << (page - first);
+        }
+      }
+      if (mask != 0) {
+        ChannelEncoder channel = channels[StreamFormat.channelOf(id, first, channels.length)];
+        int count = Long.bitCount(mask);
+        ByteBuffer buffer =
+            channel.recordHeader(
+                block, id, first, FLAG_DIGEST, MASK_BYTES + count * CHECKSUM_BYTES);
+        buffer.putLong(mask);
+        for (long bits = mask; bits != 0; bits &= bits - 1) {
+          buffer.putInt(block.pageChecksum(first + Long.numberOfTrailingZeros(bits)));
+        }
+        channel.digestPages += count;
+        digestPages += count;
+      }
+    }
+  }
+
+  /**
+   * Writes the end-of-stream record on every channel (24 bytes, carrying the channel's number of
+   * page records and of digested pages), and returns once every frame is written. No record may
+   * follow; the caller then closes the channels.
    *
    * @throws IllegalStateException before the header or after the end of stream
    */
   public void writeEndOfStream() throws IOException {
     checkWritable();
-    ensureRoom(WORD_BYTES + EOS_PAYLOAD_BYTES);
-    BE64.set(buffer, position, (long) FLAG_EOS);
-    BE64.set(buffer, position + WORD_BYTES, zeroPages + normalPages);
-    position += WORD_BYTES + EOS_PAYLOAD_BYTES;
+    for (ChannelEncoder channel : channels) {
+      channel.writeEndOfStream();
+    }
     ended = true;
     flush();
   }
 
-  /** Hands every buffered byte to the output stream and flushes it. */
+  /** Hands every buffered record to the channels and returns once they are written. */
   public void flush() throws IOException {
-    drain();
-    out.flush();
+    for (ChannelEncoder channel : channels) {
+      channel.handOver();
+    }
+    for (ChannelEncoder channel : channels) {
+      channel.sink.drain();
+    }
+  }
+
+  /** Stops the channels' writing threads, if any; closes no channel or stream. */
+  @Override
+  public void close() {
+    for (ChannelEncoder channel : channels) {
+      channel.sink.close();
+    }
   }
 
   /**
-   * Bytes produced so far, including those still buffered: exactly the stream length a decoder
-   * consumes for the records written.
+   * Bytes produced so far on all channels, frame headers included and records still buffered
+   * counted: exactly the stream length a decoder consumes for the records written.
    */
   public long bytesWritten() {
-    return flushedBytes + position;
+    long bytes = 0;
+    for (ChannelEncoder channel : channels) {
+      bytes += channel.bytesWritten();
+    }
+    return bytes;
   }
 
   /** ZERO records written. */
@@ -200,37 +299,22 @@ public final class MigrationStreamWriter {
     return normalPages;
   }
 
-  /**
-   * Validates a page record, makes room for it and writes its word and block id; returns where the
-   * payload goes. Nothing changes if validation fails.
-   */
-  private int recordHeader(RamBlock block, long page, int kind, int payloadBytes)
-      throws IOException {
+  /** Pages whose checksum a DIGEST record carries. */
+  public long digestPagesWritten() {
+    return digestPages;
+  }
+
+  private ChannelEncoder channelFor(RamBlock block, long page) {
     checkWritable();
-    long word = (page << PAGE_SHIFT) | kind;
-    int id = -1;
-    if (block == lastBlock) {
-      word |= FLAG_CONTINUE;
-    } else {
-      Integer known = blockIds.get(Objects.requireNonNull(block, "block"));
-      if (known == null) {
-        throw new IllegalArgumentException("block " + block.name() + " is not in the header");
-      }
-      id = known;
+    Integer id = blockIds.get(Objects.requireNonNull(block, "block"));
+    if (id == null) {
+      throw new IllegalArgumentException("block " + block.name() + " is not in the header");
     }
     if (page < 0 || page >= block.pageCount()) {
       throw new IndexOutOfBoundsException(
           "page " + page + " out of range [0, " + block.pageCount() + ") of " + block);
     }
-    ensureRoom(WORD_BYTES + BLOCK_ID_BYTES + payloadBytes);
-    int at = position;
-    BE64.set(buffer, at, word);
-    at += WORD_BYTES;
-    if (id >= 0) {
-      BE32.set(buffer, at, id);
-      at += BLOCK_ID_BYTES;
-    }
-    return at;
+    return channels[StreamFormat.channelOf(id, page, channels.length)];
   }
 
   private void checkWritable() {
@@ -242,17 +326,70 @@ public final class MigrationStreamWriter {
     }
   }
 
-  private void ensureRoom(int bytes) throws IOException {
-    if (buffer.length - position < bytes) {
-      drain();
-    }
-  }
+  /** One channel: its frame buffer, the block its last record named and its counts. */
+  private static final class ChannelEncoder {
+    private final FrameSink sink;
+    private ByteBuffer buffer;
+    private long framedBytes = PRELUDE_BYTES;
+    private RamBlock lastBlock;
+    private long pageRecords;
+    private long digestPages;
 
-  private void drain() throws IOException {
-    if (position > 0) {
-      out.write(buffer, 0, position);
-      flushedBytes += position;
-      position = 0;
+    ChannelEncoder(FrameSink sink) {
+      this.sink = sink;
+      this.buffer = sink.firstBuffer();
+    }
+
+    void writeHeader(List<RamBlock> blocks, byte[][] names, long migrationId, int index, int count)
+        throws IOException {
+      ensureRoom(HEADER_BYTES);
+      buffer.putInt(PAGE_SIZE).putLong(migrationId);
+      buffer.putShort((short) index).putShort((short) count).putInt(blocks.size());
+      for (int i = 0; i < blocks.size(); i++) {
+        RamBlock block = blocks.get(i);
+        ensureRoom(BLOCK_ENTRY_FIXED_BYTES + names[i].length);
+        buffer.putShort((short) names[i].length).put(names[i]);
+        buffer.putLong(block.guestAddress()).putLong(block.usedLength());
+      }
+    }
+
+    /** Makes room for a record, writes its word and block id; the buffer is then at the payload. */
+    ByteBuffer recordHeader(RamBlock block, int id, long page, int kind, int payloadBytes)
+        throws IOException {
+      ensureRoom(WORD_BYTES + BLOCK_ID_BYTES + payloadBytes);
+      long word = (page << PAGE_SHIFT) | kind;
+      if (block == lastBlock) {
+        buffer.putLong(word | FLAG_CONTINUE);
+      } else {
+        buffer.putLong(word).putInt(id);
+        lastBlock = block;
+      }
+      if (kind != FLAG_DIGEST) {
+        pageRecords++;
+      }
+      return buffer;
+    }
+
+    void writeEndOfStream() throws IOException {
+      ensureRoom(WORD_BYTES + EOS_PAYLOAD_BYTES);
+      buffer.putLong(FLAG_EOS).putLong(pageRecords).putLong(digestPages);
+    }
+
+    long bytesWritten() {
+      return framedBytes + (buffer.position() > 0 ? FRAME_HEADER_BYTES + buffer.position() : 0);
+    }
+
+    private void ensureRoom(int bytes) throws IOException {
+      if (buffer.remaining() < bytes) {
+        handOver();
+      }
+    }
+
+    void handOver() throws IOException {
+      if (buffer.position() > 0) {
+        framedBytes += FRAME_HEADER_BYTES + buffer.position();
+        buffer = sink.send(buffer);
+      }
     }
   }
 }

@@ -3,7 +3,9 @@ package io.github.precopy.core.stream;
 import io.github.precopy.core.GuestMemory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
 
 /** Constants of the stream format described in the package documentation, shared by both ends. */
 final class StreamFormat {
@@ -11,7 +13,24 @@ final class StreamFormat {
   /** {@code "PRECOPY\0"} read as a big-endian 64-bit word. */
   static final long MAGIC = 0x505245434F505900L;
 
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+
+  /** Magic and version, the only bytes outside a frame. */
+  static final int PRELUDE_BYTES = 8 + 4;
+
+  /** A frame's length and checksum. */
+  static final int FRAME_HEADER_BYTES = 4 + 4;
+
+  /** Largest frame payload a decoder accepts, and so the largest writer buffer. */
+  static final int MAX_FRAME_BYTES = 1 << 20;
+
+  /** Most channels one migration may use. */
+  static final int MAX_CHANNELS = 64;
+
+  /** Pages per channel stripe and per DIGEST record; a stripe always travels on one channel. */
+  static final int STRIPE_PAGES = 64;
+
+  static final int STRIPE_SHIFT = 6;
 
   static final int PAGE_SIZE = GuestMemory.PAGE_SIZE;
 
@@ -23,8 +42,8 @@ final class StreamFormat {
   /** Largest UTF-8 block name, in bytes. */
   static final int MAX_NAME_BYTES = 255;
 
-  /** Magic, version, page size and block count. */
-  static final int HEADER_BYTES = 8 + 4 + 4 + 4;
+  /** Page size, migration id, channel index, channel count and block count. */
+  static final int HEADER_BYTES = 4 + 8 + 2 + 2 + 4;
 
   /** Name length, guest address and used length around a block name. */
   static final int BLOCK_ENTRY_FIXED_BYTES = 2 + 8 + 8;
@@ -33,15 +52,18 @@ final class StreamFormat {
   static final int FLAG_PAGE = 0x08;
   static final int FLAG_EOS = 0x10;
   static final int FLAG_CONTINUE = 0x20;
+  static final int FLAG_DIGEST = 0x40;
 
   /** The low bits of a record word that hold flags; the rest is the page-aligned offset. */
   static final long FLAG_BITS = PAGE_SIZE - 1;
 
-  static final int KNOWN_FLAGS = FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE;
+  static final int KNOWN_FLAGS = FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST;
 
   static final int WORD_BYTES = 8;
   static final int BLOCK_ID_BYTES = 4;
-  static final int EOS_PAYLOAD_BYTES = 8;
+  static final int EOS_PAYLOAD_BYTES = 16;
+  static final int MASK_BYTES = 8;
+  static final int CHECKSUM_BYTES = 4;
 
   static final VarHandle BE64 =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
@@ -49,6 +71,22 @@ final class StreamFormat {
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
   static final VarHandle BE16 =
       MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+
+  /** The channel that carries page {@code page} of the block with index {@code blockIndex}. */
+  static int channelOf(int blockIndex, long page, int channels) {
+    return (int) (((page >>> STRIPE_SHIFT) + blockIndex) % channels);
+  }
+
+  /** CRC32C of {@code length} bytes of {@code bytes} after the frame length {@code length}. */
+  static int frameChecksum(int length, ByteBuffer payload) {
+    CRC32C crc = new CRC32C();
+    crc.update(length >>> 24);
+    crc.update(length >>> 16);
+    crc.update(length >>> 8);
+    crc.update(length);
+    crc.update(payload);
+    return (int) crc.getValue();
+  }
 
   private StreamFormat() {}
 }

@@ -1,53 +1,82 @@
 /**
- * The migration stream (encoder {@link io.github.precopy.core.stream.MigrationStreamWriter}), the
+ * The migration stream: its encoder {@link io.github.precopy.core.stream.MigrationStreamWriter}, the
  * receiving {@link io.github.precopy.core.stream.Destination} and the {@link
- * io.github.precopy.core.stream.InProcessPipe} transport. Every transport carries the same bytes,
- * so the in-process case exercises exactly the encoder and decoder that TCP or a file would.
+ * io.github.precopy.core.stream.InProcessPipe} transport. Every transport (the pipe, TCP, TLS, a
+ * snapshot file) carries the same bytes, so the in-process case exercises exactly the encoder and
+ * decoder that the others use.
  *
- * <h2>Stream format, version 1</h2>
+ * <h2>Stream format, version 2</h2>
  *
- * <p>Modelled on QEMU's RAM section ({@code migration/ram.c}). All integers are big-endian and
- * unsigned unless stated; page size is 4096 bytes.
+ * <p>Modelled on QEMU's RAM section ({@code migration/ram.c}), with integrity checks QEMU leaves to
+ * the transport. All integers are big-endian and unsigned unless stated; page size is 4096 bytes.
+ * A migration uses one or more channels (QEMU's multifd); each channel is a byte stream of this
+ * form:
  *
  * <pre>
- * header:
+ * prelude (the only bytes outside a frame):
  *   magic        8 bytes  "PRECOPY\0" (0x50 52 45 43 4F 50 59 00)
- *   version      be32     1
- *   page size    be32     4096
- *   block count  be32     1..4096
- *   per block, in id order (id = index in this table, 0-based):
- *     name length  be16   1..255
- *     name         UTF-8 bytes, no terminator
- *     guest addr   be64   guest-physical address of the block's first byte
- *     used length  be64   bytes, a multiple of the page size
+ *   version      be32     2
+ * frames, until the end of the channel:
+ *   length       be32     1..1048576, bytes of payload
+ *   checksum     be32     CRC32C (Castagnoli) of the 4 length bytes and the payload
+ *   payload      whole units below; a unit never spans two frames
  *
- * records, each starting with a be64 word W = offset | flags:
- *   offset = W &amp; ~0xFFF   byte offset of the page within its block (page-aligned, &lt; used length)
- *   flags  = W &amp;  0xFFF
- *     ZERO      0x02  payload: [block id] u8 fill byte (encoder writes 0; decoder fills with it)
- *     PAGE      0x08  payload: [block id] the 4096 bytes of the page
- *     EOS       0x10  W is exactly 0x10; payload: be64 number of ZERO and PAGE records sent
- *     CONTINUE  0x20  with ZERO or PAGE: same block as the previous record, block id omitted
- *   [block id] = be32 index into the header's block table, present unless CONTINUE is set
- *   exactly one of ZERO, PAGE, EOS per record; any other flag bit is an error
+ * units, in order, in the concatenated payloads:
+ *   header:
+ *     page size    be32   4096
+ *     migration id be64   the same on every channel of one migration
+ *     channel      be16   this channel's index, 0-based
+ *     channels     be16   1..64, the channel count
+ *     block count  be32   1..4096
+ *     per block, in id order (id = index in this table, 0-based), each entry one unit:
+ *       name length  be16   1..255
+ *       name         UTF-8 bytes, no terminator
+ *       guest addr   be64   guest-physical address of the block's first byte
+ *       used length  be64   bytes, a multiple of the page size
+ *   records, each starting with a be64 word W = offset | flags:
+ *     offset = W &amp; ~0xFFF   byte offset of the page within its block (&lt; used length)
+ *     flags  = W &amp;  0xFFF
+ *       ZERO      0x02  [block id] u8 fill byte (encoder writes 0; decoder fills with it)
+ *       PAGE      0x08  [block id] the 4096 bytes of the page
+ *       DIGEST    0x40  [block id] be64 mask, then be32 CRC32C of each page whose mask bit is set,
+ *                       in bit order; bit i is the page at offset + i * 4096; the offset is a
+ *                       multiple of 64 pages, the mask is not 0 and names no page past the block
+ *       EOS       0x10  W is exactly 0x10; be64 ZERO and PAGE records and be64 pages digested,
+ *                       on this channel
+ *       CONTINUE  0x20  with ZERO, PAGE or DIGEST: same block as the channel's previous record,
+ *                       block id omitted
+ *     [block id] = be32 index into the header's block table, present unless CONTINUE is set
+ *     exactly one of ZERO, PAGE, DIGEST, EOS per record; any other flag bit is an error
  *
- * the stream ends right after the EOS record.
+ * the channel ends right after the frame holding its EOS record, which is that frame's last unit.
  * </pre>
  *
- * <p>Sizes: header 20 bytes plus 18 + name bytes per block; ZERO 9 bytes (13 with a block id); PAGE
- * 4104 (4108); EOS 16. Pages the source does not send (hinted free pages) produce no record, and
- * the destination keeps whatever those pages held. Later versions add record kinds (for example a
- * verification digest at the end) under a new version number; a version-1 decoder rejects any other
- * version and any unknown flag.
+ * <p>Pages are split across channels in stripes of 64 pages: page p of the block with id b travels
+ * on channel ((p / 64) + b) mod channels, always, so a page's last record on its channel is its
+ * newest and the channels need no ordering between them. A DIGEST record covers one stripe and
+ * travels on that stripe's channel, after every page record of it. The source writes DIGEST
+ * records, when it verifies, after its last page, for the pages the guest had in use at
+ * switch-over; the destination compares each with the page it holds.
+ *
+ * <p>Sizes: prelude 12 bytes; frame header 8; channel header 20 plus 18 + name bytes per block;
+ * ZERO 9 bytes (13 with a block id); PAGE 4104 (4108); DIGEST 16 + 4 per page (20 + 4 per page);
+ * EOS 24. Pages the source does not send (hinted free pages) produce no record, and the destination
+ * keeps whatever those pages held.
  *
  * <h2>Validation at the destination</h2>
  *
- * <p>The header must match the destination's memory exactly (block count, order, names, guest
- * addresses, used lengths). A record is rejected with a {@link
+ * <p>A frame is read whole and its checksum checked before any of its units is decoded, so a
+ * corrupted frame is never applied. CRC32C detects every error of up to 32 consecutive bits, so a
+ * corrupted byte of a payload or checksum is always caught; a corrupted length shifts the frame's
+ * end, which the checksum (and then the next frame header) catches but for a 2<sup>-32</sup>
+ * chance. The header must match the destination's memory exactly
+ * (block count, order, names, guest addresses, used lengths), and all channels must carry the same
+ * migration id and channel count, each index once. A record is rejected with a {@link
  * io.github.precopy.core.stream.MigrationStreamException} naming its index and byte offset when its
  * flags are unknown or contradictory, its block id is outside the table, CONTINUE has no previous
- * block, its offset is not below the block's used length, its payload is truncated, the EOS count
- * differs from the records received, or bytes follow EOS. The decoder never allocates from a length
- * in the stream and treats end of input before EOS as truncation.
+ * block, its offset is not below the block's used length, its page belongs to another channel, a
+ * DIGEST is misaligned or its mask empty or out of the block, a unit runs past its frame, the EOS
+ * counts differ from what the channel held, or bytes follow EOS. The decoder never allocates from
+ * a length in the stream and treats end of input before EOS as truncation.
  */
 package io.github.precopy.core.stream;

@@ -1,0 +1,173 @@
+package io.github.precopy.core;
+
+import io.github.precopy.bitmap.PageBitmap;
+import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.core.stream.MigrationStreamWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * The source's side of a TCP migration: connects every channel (a {@link SocketChannel}, whose
+ * gathering writes send frame header and page buffer in one call, or an {@link SSLSocket} over a
+ * plain socket for TLS), half-closes them after the end of stream, and reads the destination's
+ * reply on channel 0. Aborting closes the plain sockets, which unblocks any write at once.
+ */
+final class TcpConnection implements PrecopyMigration.Completion {
+
+  private final String host;
+  private final int port;
+  private final String name;
+  private final TransportOptions options;
+  private final List<Socket> sockets = new ArrayList<>();
+  private final List<SSLSocket> tlsSockets = new ArrayList<>();
+  private final List<SocketChannel> plainChannels = new ArrayList<>();
+  private volatile boolean aborted;
+  private DestinationReport reply;
+
+  TcpConnection(String host, int port, String name, TransportOptions options) {
+    this.host = host;
+    this.port = port;
+    this.name = name;
+    this.options = options;
+  }
+
+  @Override
+  public MigrationStreamWriter open() throws IOException {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (address.isUnresolved()) {
+      throw new IOException("cannot connect to " + name + ": unknown host " + host);
+    }
+    List<WritableByteChannel> channels = new ArrayList<>();
+    for (int i = 0; i < options.channels(); i++) {
+      channels.add(connect(address, i));
+    }
+    return new MigrationStreamWriter(channels, options.ioTimeout());
+  }
+
+  private WritableByteChannel connect(InetSocketAddress address, int index) throws IOException {
+    int ioMillis = (int) options.ioTimeout().toMillis();
+    if (options.tls() == null) {
+      SocketChannel channel = SocketChannel.open();
+      Socket socket = channel.socket();
+      register(socket);
+      plainChannels.add(channel);
+      connect(socket, address, index);
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(ioMillis);
+      return channel;
+    }
+    Socket socket = new Socket();
+    register(socket);
+    connect(socket, address, index);
+    socket.setTcpNoDelay(true);
+    socket.setSoTimeout(ioMillis);
+    SSLSocket tls =
+        (SSLSocket) options.tls().getSocketFactory().createSocket(socket, host, port, true);
+    tlsSockets.add(tls);
+    Tls.configure(tls, false);
+    try {
+      tls.startHandshake();
+    } catch (SSLException | SocketTimeoutException e) {
+      throw new IOException("TLS handshake with " + name + " failed: " + e.getMessage(), e);
+    }
+    return Channels.newChannel(tls.getOutputStream());
+  }
+
+  private synchronized void register(Socket socket) throws IOException {
+    if (aborted) {
+      socket.close();
+      throw new IOException("connection to " + name + " aborted");
+    }
+    sockets.add(socket);
+  }
+
+  private void connect(Socket socket, InetSocketAddress address, int index) throws IOException {
+    try {
+      socket.connect(address, (int) options.connectTimeout().toMillis());
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot connect "
+              + (options.channels() > 1 ? "channel " + index + " " : "")
+              + "to "
+              + name
+              + ": "
+              + e.getMessage()
+              + " (is 'precopy incoming' listening there?)",
+          e);
+    }
+  }
+
+  @Override
+  public boolean remote() {
+    return true;
+  }
+
+  @Override
+  public void endOfStream() throws IOException {
+    for (SocketChannel channel : plainChannels) {
+      channel.shutdownOutput();
+    }
+    for (SSLSocket tls : tlsSockets) {
+      tls.shutdownOutput();
+    }
+  }
+
+  @Override
+  public void awaitDestination() throws IOException {
+    InputStream in =
+        tlsSockets.isEmpty() ? sockets.get(0).getInputStream() : tlsSockets.get(0).getInputStream();
+    try {
+      reply = DestinationReport.readFrom(in);
+    } catch (SocketTimeoutException e) {
+      throw new MigrationFailedException(
+          "the destination "
+              + name
+              + " sent no reply within "
+              + options.ioTimeout().toMillis()
+              + " ms",
+          e);
+    } finally {
+      closeAll();
+    }
+    if (!reply.completed()) {
+      throw new MigrationFailedException(
+          "the destination " + name + " rejected the stream: " + reply.failure());
+    }
+  }
+
+  @Override
+  public MigrationStats.Verification verify(PageBitmap[] inUse) {
+    return reply == null || reply.pagesVerified() == 0
+        ? null
+        : new MigrationStats.Verification(reply.pagesVerified(), reply.mismatches());
+  }
+
+  @Override
+  public void abort(Throwable cause) {
+    aborted = true;
+    closeAll();
+  }
+
+  @Override
+  public void awaitStopped() {}
+
+  private synchronized void closeAll() {
+    for (Socket socket : sockets) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // Closing is all that is left to do with this connection.
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package io.github.precopy.core.stream;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+
+/** Writes each frame on the caller's thread; one buffer. */
+final class DirectFrameSink implements FrameSink {
+
+  private final WritableByteChannel channel;
+  private final ByteBuffer header = FrameSink.headerBuffer();
+  private final ByteBuffer buffer;
+  private boolean first = true;
+
+  DirectFrameSink(WritableByteChannel channel, int bufferBytes) {
+    this.channel = channel;
+    this.buffer = ByteBuffer.allocateDirect(bufferBytes);
+  }
+
+  @Override
+  public ByteBuffer firstBuffer() {
+    return buffer;
+  }
+
+  @Override
+  public ByteBuffer send(ByteBuffer frame) throws IOException {
+    FrameSink.writeFrame(channel, header, frame, first);
+    first = false;
+    return frame;
+  }
+
+  @Override
+  public void drain() {}
+
+  @Override
+  public void close() {}
+}
