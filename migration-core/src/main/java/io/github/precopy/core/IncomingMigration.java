@@ -3,6 +3,8 @@ package io.github.precopy.core;
 import io.github.precopy.core.stream.Destination;
 import io.github.precopy.core.stream.DestinationReport;
 import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,6 +41,16 @@ import javax.net.ssl.SSLSocket;
 public final class IncomingMigration implements Closeable {
 
   private static final System.Logger LOG = System.getLogger(IncomingMigration.class.getName());
+
+  /** {@code "PRECOPYH"}: what a source sends first on each connection (after TLS's handshake). */
+  static final long HELLO = 0x505245434F505948L;
+
+  /**
+   * {@code "PRECOPYA"}: the answer to {@link #HELLO} on every accepted (and, with TLS,
+   * authenticated) connection, so that a source learns at once that it reached a precopy
+   * destination that took it, or why not.
+   */
+  static final long GREETING = 0x505245434F505941L;
 
   private final ServerSocket server;
   private final TransportOptions options;
@@ -177,16 +190,16 @@ public final class IncomingMigration implements Closeable {
       socket.setSoTimeout(ioMillis);
       socket.setTcpNoDelay(true);
       String peer = describe((InetSocketAddress) socket.getRemoteSocketAddress());
-      if (options.tls() == null) {
-        connections.add(new Connection(socket, null, ioMillis));
-        continue;
-      }
       try {
-        SSLSocket tls =
-            (SSLSocket) options.tls().getSocketFactory().createSocket(socket, null, true);
-        Tls.configure(tls, true);
-        tls.startHandshake();
-        connections.add(new Connection(socket, tls, ioMillis));
+        SSLSocket tls = null;
+        if (options.tls() != null) {
+          tls = (SSLSocket) options.tls().getSocketFactory().createSocket(socket, null, true);
+          Tls.configure(tls, true);
+          tls.startHandshake();
+        }
+        Connection connection = new Connection(socket, tls, ioMillis);
+        connection.handshake();
+        connections.add(connection);
       } catch (IOException e) {
         lastRefusal = peer + ": " + e.getMessage();
         notices.accept("refused connection from " + lastRefusal);
@@ -257,6 +270,27 @@ public final class IncomingMigration implements Closeable {
           }
         }
       };
+    }
+
+    /** Reads the source's hello and answers with the greeting. */
+    void handshake() throws IOException {
+      DataInputStream in =
+          new DataInputStream(tls == null ? socket.getInputStream() : tls.getInputStream());
+      long hello;
+      try {
+        hello = in.readLong();
+      } catch (EOFException e) {
+        throw new IOException("closed before saying hello", e);
+      }
+      if (hello != HELLO) {
+        throw new IOException(
+            "not a precopy source: it said 0x"
+                + Long.toHexString(hello)
+                + (tls == null ? " (is it using TLS?)" : ""));
+      }
+      OutputStream out = tls == null ? socket.getOutputStream() : tls.getOutputStream();
+      out.write(ByteBuffer.allocate(Long.BYTES).putLong(GREETING).array());
+      out.flush();
     }
 
     /** Sends the report to the source, if it still listens. */

@@ -5,9 +5,11 @@ import io.github.precopy.core.stream.DestinationReport;
 import io.github.precopy.core.stream.MigrationStreamWriter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
@@ -64,6 +66,7 @@ final class TcpConnection implements PrecopyMigration.Completion {
       connect(socket, address, index);
       socket.setTcpNoDelay(true);
       socket.setSoTimeout(ioMillis);
+      awaitGreeting(socket.getOutputStream(), socket.getInputStream(), index);
       return channel;
     }
     Socket socket = new Socket();
@@ -77,10 +80,51 @@ final class TcpConnection implements PrecopyMigration.Completion {
     Tls.configure(tls, false);
     try {
       tls.startHandshake();
-    } catch (SSLException | SocketTimeoutException e) {
-      throw new IOException("TLS handshake with " + name + " failed: " + e.getMessage(), e);
+      awaitGreeting(tls.getOutputStream(), tls.getInputStream(), index);
+    } catch (SSLException e) {
+      throw new IOException(
+          "TLS handshake with "
+              + name
+              + " failed: "
+              + e.getMessage()
+              + " (does it trust this source's certificate?)",
+          e);
     }
     return Channels.newChannel(tls.getOutputStream());
+  }
+
+  /**
+   * Says hello and reads the destination's greeting, which proves it took the connection (with TLS:
+   * that it accepted this source's certificate, which TLS 1.3 tells a client only on its first
+   * read).
+   */
+  private void awaitGreeting(OutputStream out, InputStream in, int index) throws IOException {
+    out.write(ByteBuffer.allocate(Long.BYTES).putLong(IncomingMigration.HELLO).array());
+    out.flush();
+    byte[] greeting = new byte[Long.BYTES];
+    int done = 0;
+    try {
+      while (done < greeting.length) {
+        int read = in.read(greeting, done, greeting.length - done);
+        if (read < 0) {
+          throw new IOException(
+              name
+                  + " closed "
+                  + (options.channels() > 1 ? "channel " + index : "the connection")
+                  + " without greeting"
+                  + (options.tls() == null
+                      ? " (does it expect TLS, or other --channels?)"
+                      : " (is it set up for TLS?)"));
+        }
+        done += read;
+      }
+    } catch (SocketTimeoutException e) {
+      throw new IOException(
+          name + " did not greet within " + options.ioTimeout().toMillis() + " ms", e);
+    }
+    if (ByteBuffer.wrap(greeting).getLong() != IncomingMigration.GREETING) {
+      throw new IOException(name + " is not a precopy destination (it sent no precopy greeting)");
+    }
   }
 
   private synchronized void register(Socket socket) throws IOException {

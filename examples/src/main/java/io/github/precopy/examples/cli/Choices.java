@@ -15,7 +15,8 @@ final class Choices {
   /** Where the migration stream goes. */
   enum Transport {
     IN_PROCESS("in-process"),
-    TCP("tcp");
+    TCP("tcp"),
+    FILE("file");
 
     final String cliName;
 

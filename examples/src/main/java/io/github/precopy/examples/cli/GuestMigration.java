@@ -5,18 +5,15 @@ import io.github.precopy.balloon.FreePageHintProvider;
 import io.github.precopy.core.GuestMemory;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
-import io.github.precopy.core.MigrationFailedException;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.MigrationTarget;
 import io.github.precopy.core.PrecopyMigration;
 import io.github.precopy.core.guest.SimulatedGuest;
-import java.io.OutputStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -54,68 +51,17 @@ final class GuestMigration {
   }
 
   /**
-   * Migrates a fresh guest into {@code out} (a socket), which the migration closes. A destination
-   * that takes no byte for {@code stallTimeout} cancels the migration.
-   *
-   * @throws MigrationFailedException if the destination stalled
+   * Migrates a fresh guest to {@code target}: over TCP to a destination that verifies it, or into a
+   * snapshot file. Every wait on the destination is bounded by the target's I/O timeout.
    */
-  RunResult toStream(
-      String label,
-      MigrationConfig config,
-      OutputStream out,
-      ProgressBar progress,
-      Duration stallTimeout)
+  RunResult toTarget(
+      String label, MigrationConfig config, MigrationTarget target, ProgressBar progress)
       throws InterruptedException {
-    StallWatch watch = new StallWatch(stallTimeout);
-    RunResult result =
-        run(
-            label,
-            config,
-            progress,
-            (guest, listener) ->
-                watch.watch(engine.start(guest, config, out, watch.andThen(listener))));
-    if (watch.stalled) {
-      throw new MigrationFailedException(
-          "the destination took no data for "
-              + Durations.describe(stallTimeout)
-              + "; migration cancelled after sending "
-              + Sizes.format(result.stats().ram().transferred()));
-    }
-    return result;
-  }
-
-  /** Cancels a migration whose transferred bytes have not moved for a while. */
-  private static final class StallWatch implements Consumer<MigrationStats> {
-    private final long limitNanos;
-    private final AtomicReference<PrecopyMigration> migration = new AtomicReference<>();
-    private volatile boolean stalled;
-    // Snapshots arrive on one thread, the engine's progress thread.
-    private long lastTransferred = -1;
-    private long lastChangeNanos = System.nanoTime();
-
-    StallWatch(Duration limit) {
-      this.limitNanos = limit.toNanos();
-    }
-
-    PrecopyMigration watch(PrecopyMigration started) {
-      migration.set(started);
-      return started;
-    }
-
-    @Override
-    public void accept(MigrationStats stats) {
-      long now = System.nanoTime();
-      if (stats.ram().transferred() != lastTransferred) {
-        lastTransferred = stats.ram().transferred();
-        lastChangeNanos = now;
-      } else if (now - lastChangeNanos > limitNanos
-          && !stats.status().isFinal()
-          && migration.get() != null
-          && !stalled) {
-        stalled = true;
-        migration.get().cancel();
-      }
-    }
+    return run(
+        label,
+        config,
+        progress,
+        (guest, listener) -> engine.start(guest, config, target, listener));
   }
 
   /** Starts a migration of {@code guest} that reports progress to {@code listener}. */

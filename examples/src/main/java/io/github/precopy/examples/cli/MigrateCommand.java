@@ -5,6 +5,8 @@ import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.MigrationTarget;
+import io.github.precopy.core.TransportOptions;
 import io.github.precopy.core.guest.WorkloadOptions;
 import io.github.precopy.core.guest.Workloads;
 import io.github.precopy.examples.cli.Choices.GiveUp;
@@ -12,9 +14,6 @@ import io.github.precopy.examples.cli.Choices.Output;
 import io.github.precopy.examples.cli.Choices.Transport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -48,9 +48,6 @@ import picocli.CommandLine.Spec;
       "Exit code 0 only for a completed migration with no verification mismatch."
     })
 final class MigrateCommand implements Callable<Integer> {
-
-  /** A destination that takes no byte for this long cancels a TCP migration. */
-  private static final Duration STALL_TIMEOUT = Duration.ofSeconds(60);
 
   @Spec private CommandSpec spec;
 
@@ -115,16 +112,28 @@ final class MigrateCommand implements Callable<Integer> {
       names = "--transport",
       defaultValue = "in-process",
       converter = Choices.TransportConverter.class,
-      paramLabel = "in-process|tcp",
+      paramLabel = "in-process|tcp|file",
       description = "Where the stream goes (default: in-process).")
   private Transport transport;
 
   @Option(
       names = "--to",
-      converter = HostPort.Converter.class,
-      paramLabel = "HOST:PORT",
-      description = "The 'precopy incoming' to send to, with --transport tcp.")
-  private HostPort to;
+      paramLabel = "HOST:PORT|FILE",
+      description =
+          "With --transport tcp, the 'precopy incoming' to send to; with --transport file, the"
+              + " snapshot to write (replaced once complete).")
+  private String to;
+
+  @Option(
+      names = "--channels",
+      defaultValue = "1",
+      paramLabel = "N",
+      description =
+          "TCP connections the pages are split across, 1 to 64; the same as incoming's"
+              + " (default: 1).")
+  private int channels;
+
+  @Mixin private TlsOptions tls;
 
   @Option(
       names = "--connect-timeout",
@@ -133,6 +142,16 @@ final class MigrateCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       description = "How long to try to connect to --to (default: 10s).")
   private Duration connectTimeout;
+
+  @Option(
+      names = "--io-timeout",
+      defaultValue = "60s",
+      converter = Durations.Converter.class,
+      paramLabel = "DURATION",
+      description =
+          "Fail once the destination takes no data, or does not reply, for this long"
+              + " (default: 60s).")
+  private Duration ioTimeout;
 
   @Option(
       names = "--seed",
@@ -188,13 +207,14 @@ final class MigrateCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     MigrationEngine engine = MigrationEngine.create();
     GuestSpec guest = validate(engine);
+    MigrationTarget target = target();
     List<Set<String>> runs = plannedRuns(engine);
     PrintWriter out = spec.commandLine().getOut();
     ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), ProgressBar.onTerminal());
     GuestMigration migration = new GuestMigration(engine, guest);
     List<RunResult> results = new ArrayList<>();
-    if (transport == Transport.TCP) {
-      results.add(sendOverTcp(migration, runs.get(0), progress));
+    if (transport != Transport.IN_PROCESS) {
+      results.add(migration.toTarget(label(runs.get(0)), config(runs.get(0)), target, progress));
     } else {
       for (Set<String> enabled : runs) {
         results.add(migration.inProcess(label(enabled), config(enabled), progress));
@@ -225,24 +245,24 @@ final class MigrateCommand implements Callable<Integer> {
     return verdict(results);
   }
 
-  private RunResult sendOverTcp(GuestMigration migration, Set<String> enabled, ProgressBar progress)
-      throws IOException, InterruptedException {
-    try (Socket socket = new Socket()) {
-      try {
-        socket.connect(
-            new InetSocketAddress(to.host(), to.port()), (int) connectTimeout.toMillis());
-      } catch (IOException e) {
-        throw new UncheckedIOException(
-            "cannot connect to " + to + ": " + e.getMessage() + " (is 'precopy incoming' there?)",
-            e);
-      }
-      try {
-        return migration.toStream(
-            label(enabled), config(enabled), socket.getOutputStream(), progress, STALL_TIMEOUT);
-      } catch (IOException e) {
-        throw new UncheckedIOException("connection to " + to + " failed: " + e.getMessage(), e);
-      }
+  /** Where the stream goes, for tcp and file; null in process. */
+  private MigrationTarget target() {
+    if (transport == Transport.FILE) {
+      return MigrationTarget.file(Path.of(to));
     }
+    if (transport == Transport.TCP) {
+      HostPort address = HostPort.parse(to);
+      return MigrationTarget.tcp(
+          address.host(),
+          address.port(),
+          TransportOptions.builder()
+              .channels(channels)
+              .connectTimeout(connectTimeout)
+              .ioTimeout(ioTimeout)
+              .tls(tls.context(spec))
+              .build());
+    }
+    return null;
   }
 
   /** 0 if every run completed and, in process, verified without mismatch; otherwise 1. */
@@ -256,7 +276,7 @@ final class MigrateCommand implements Callable<Integer> {
             "migration "
                 + stats.status().qemuName()
                 + (stats.errorDescription() == null ? "" : ": " + stats.errorDescription());
-      } else if (transport == Transport.IN_PROCESS && stats.verification() == null) {
+      } else if (transport != Transport.FILE && stats.verification() == null) {
         problem = "migration completed but was not verified";
       } else if (stats.verification() != null && stats.verification().mismatches() > 0) {
         problem =
@@ -294,13 +314,38 @@ final class MigrateCommand implements Callable<Integer> {
         giveUp == null || maxSyncs != null || timeout != null,
         "--give-up needs --max-syncs or --timeout");
     require(
-        to == null || transport == Transport.TCP,
-        "--to " + to + " needs --transport tcp (the default transport is in-process)");
-    require(to != null || transport != Transport.TCP, "--transport tcp needs --to HOST:PORT");
-    require(to == null || to.port() > 0, "--to " + to + ": the port must be 1 to 65535");
+        to == null || transport != Transport.IN_PROCESS,
+        "--to " + to + " needs --transport tcp or file (the default transport is in-process)");
+    require(
+        to != null || transport == Transport.IN_PROCESS,
+        "--transport "
+            + transport.cliName
+            + " needs --to "
+            + (transport == Transport.TCP ? "HOST:PORT" : "FILE"));
+    if (transport == Transport.TCP) {
+      try {
+        HostPort address = HostPort.parse(to);
+        require(address.port() > 0, "--to " + to + ": the port must be 1 to 65535");
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--to " + e.getMessage(), e);
+      }
+    }
+    if (transport == Transport.FILE) {
+      Path file = Path.of(to);
+      Path directory = file.toAbsolutePath().getParent();
+      require(
+          directory != null && Files.isDirectory(directory),
+          "--to " + to + ": directory " + directory + " does not exist");
+      require(!Files.isDirectory(file), "--to " + to + " is a directory, not a file");
+    }
+    require(
+        channels >= 1 && channels <= TransportOptions.MAX_CHANNELS,
+        "--channels " + channels + " is outside 1 to " + TransportOptions.MAX_CHANNELS);
+    require(channels == 1 || transport == Transport.TCP, "--channels needs --transport tcp");
+    require(!tls.enabled() || transport == Transport.TCP, "TLS options need --transport tcp");
     require(
         !compare || transport == Transport.IN_PROCESS,
-        "--compare runs in process only; leave out --transport tcp");
+        "--compare runs in process only; leave out --transport " + transport.cliName);
     for (String name : capabilities) {
       require(
           engine.capabilities().contains(name),

@@ -1,6 +1,7 @@
 package io.github.precopy.examples.cli;
 
 import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -143,7 +144,9 @@ final class TextReport {
   private static String verification(MigrationStats stats) {
     MigrationStats.Verification verification = stats.verification();
     if (verification == null) {
-      return "not done (only an in-process destination is compared page by page)";
+      return stats.status() == MigrationStatus.COMPLETED
+          ? "at the destination (a snapshot is verified by 'incoming --from-file')"
+          : "not done";
     }
     return count(verification.pagesChecked())
         + " pages checked, "

@@ -1,6 +1,6 @@
 /**
- * The migration stream: its encoder {@link io.github.precopy.core.stream.MigrationStreamWriter}, the
- * receiving {@link io.github.precopy.core.stream.Destination} and the {@link
+ * The migration stream: its encoder {@link io.github.precopy.core.stream.MigrationStreamWriter},
+ * the receiving {@link io.github.precopy.core.stream.Destination} and the {@link
  * io.github.precopy.core.stream.InProcessPipe} transport. Every transport (the pipe, TCP, TLS, a
  * snapshot file) carries the same bytes, so the in-process case exercises exactly the encoder and
  * decoder that the others use.
@@ -8,9 +8,8 @@
  * <h2>Stream format, version 2</h2>
  *
  * <p>Modelled on QEMU's RAM section ({@code migration/ram.c}), with integrity checks QEMU leaves to
- * the transport. All integers are big-endian and unsigned unless stated; page size is 4096 bytes.
- * A migration uses one or more channels (QEMU's multifd); each channel is a byte stream of this
- * form:
+ * the transport. All integers are big-endian and unsigned unless stated; page size is 4096 bytes. A
+ * migration uses one or more channels (QEMU's multifd); each channel is a byte stream of this form:
  *
  * <pre>
  * prelude (the only bytes outside a frame):
@@ -69,14 +68,14 @@
  * corrupted frame is never applied. CRC32C detects every error of up to 32 consecutive bits, so a
  * corrupted byte of a payload or checksum is always caught; a corrupted length shifts the frame's
  * end, which the checksum (and then the next frame header) catches but for a 2<sup>-32</sup>
- * chance. The header must match the destination's memory exactly
- * (block count, order, names, guest addresses, used lengths), and all channels must carry the same
- * migration id and channel count, each index once. A record is rejected with a {@link
+ * chance. The header must match the destination's memory exactly (block count, order, names, guest
+ * addresses, used lengths), and all channels must carry the same migration id and channel count,
+ * each index once. A record is rejected with a {@link
  * io.github.precopy.core.stream.MigrationStreamException} naming its index and byte offset when its
  * flags are unknown or contradictory, its block id is outside the table, CONTINUE has no previous
  * block, its offset is not below the block's used length, its page belongs to another channel, a
  * DIGEST is misaligned or its mask empty or out of the block, a unit runs past its frame, the EOS
- * counts differ from what the channel held, or bytes follow EOS. The decoder never allocates from
- * a length in the stream and treats end of input before EOS as truncation.
+ * counts differ from what the channel held, or bytes follow EOS. The decoder never allocates from a
+ * length in the stream and treats end of input before EOS as truncation.
  */
 package io.github.precopy.core.stream;
