@@ -105,6 +105,14 @@ public final class PrecopyMigration {
      * release it once the migration has ended.
      */
     void awaitStopped();
+
+    /**
+     * The failure as the user should see it: a transport error caused by a destination that gave up
+     * is explained by the destination's reason, where it sent one (waits for it, bounded).
+     */
+    default Throwable explain(Throwable failure) {
+      return failure;
+    }
   }
 
   PrecopyMigration(
@@ -418,7 +426,7 @@ public final class PrecopyMigration {
 
   private void end(Throwable e) {
     boolean cancelled = cancelRequested || e instanceof CancellationException;
-    String description = describe(e);
+    String description = describe(cancelled ? e : completion.explain(e));
     completion.abort(e);
     try {
       completion.awaitStopped();

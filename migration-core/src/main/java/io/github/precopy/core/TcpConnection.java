@@ -15,6 +15,10 @@ import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 
@@ -26,6 +30,9 @@ import javax.net.ssl.SSLSocket;
  */
 final class TcpConnection implements PrecopyMigration.Completion {
 
+  /** How long a failed write waits for the destination's reason. */
+  private static final long EXPLAIN_WAIT_MILLIS = 1000;
+
   private final String host;
   private final int port;
   private final String name;
@@ -33,8 +40,9 @@ final class TcpConnection implements PrecopyMigration.Completion {
   private final List<Socket> sockets = new ArrayList<>();
   private final List<SSLSocket> tlsSockets = new ArrayList<>();
   private final List<SocketChannel> plainChannels = new ArrayList<>();
+  private final CompletableFuture<DestinationReport> reply = new CompletableFuture<>();
   private volatile boolean aborted;
-  private DestinationReport reply;
+  private volatile boolean ended;
 
   TcpConnection(String host, int port, String name, TransportOptions options) {
     this.host = host;
@@ -53,6 +61,10 @@ final class TcpConnection implements PrecopyMigration.Completion {
     for (int i = 0; i < options.channels(); i++) {
       channels.add(connect(address, i));
     }
+    watchForReply(
+        tlsSockets.isEmpty()
+            ? sockets.get(0).getInputStream()
+            : tlsSockets.get(0).getInputStream());
     return new MigrationStreamWriter(channels, options.ioTimeout());
   }
 
@@ -151,6 +163,30 @@ final class TcpConnection implements PrecopyMigration.Completion {
     }
   }
 
+  /**
+   * Reads the destination's reply on a thread of its own, from the start: a reply before the end of
+   * stream means the destination gave up, and the connections are closed at once so that the
+   * migration fails with its reason rather than sending on into the void.
+   */
+  private void watchForReply(InputStream in) throws IOException {
+    sockets.get(0).setSoTimeout(0);
+    Thread watcher =
+        new Thread(
+            () -> {
+              try {
+                reply.complete(DestinationReport.readFrom(in));
+                if (!ended) {
+                  closeAll();
+                }
+              } catch (IOException | RuntimeException e) {
+                reply.completeExceptionally(e);
+              }
+            },
+            "precopy-reply-" + name);
+    watcher.setDaemon(true);
+    watcher.start();
+  }
+
   @Override
   public boolean remote() {
     return true;
@@ -158,6 +194,7 @@ final class TcpConnection implements PrecopyMigration.Completion {
 
   @Override
   public void endOfStream() throws IOException {
+    ended = true;
     for (SocketChannel channel : plainChannels) {
       channel.shutdownOutput();
     }
@@ -167,12 +204,11 @@ final class TcpConnection implements PrecopyMigration.Completion {
   }
 
   @Override
-  public void awaitDestination() throws IOException {
-    InputStream in =
-        tlsSockets.isEmpty() ? sockets.get(0).getInputStream() : tlsSockets.get(0).getInputStream();
+  public void awaitDestination() throws Exception {
+    DestinationReport report;
     try {
-      reply = DestinationReport.readFrom(in);
-    } catch (SocketTimeoutException e) {
+      report = reply.get(options.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
       throw new MigrationFailedException(
           "the destination "
               + name
@@ -180,20 +216,43 @@ final class TcpConnection implements PrecopyMigration.Completion {
               + options.ioTimeout().toMillis()
               + " ms",
           e);
+    } catch (ExecutionException e) {
+      throw new MigrationFailedException(
+          "the destination " + name + " sent no reply: " + e.getCause().getMessage(), e.getCause());
     } finally {
       closeAll();
     }
-    if (!reply.completed()) {
+    if (!report.completed()) {
       throw new MigrationFailedException(
-          "the destination " + name + " rejected the stream: " + reply.failure());
+          "the destination " + name + " rejected the stream: " + report.failure());
     }
   }
 
   @Override
   public MigrationStats.Verification verify(PageBitmap[] inUse) {
-    return reply == null || reply.pagesVerified() == 0
+    DestinationReport report = reply.getNow(null);
+    return report == null || report.pagesVerified() == 0
         ? null
-        : new MigrationStats.Verification(reply.pagesVerified(), reply.mismatches());
+        : new MigrationStats.Verification(report.pagesVerified(), report.mismatches());
+  }
+
+  @Override
+  public Throwable explain(Throwable failure) {
+    if (!(failure instanceof IOException) || reply.isCompletedExceptionally()) {
+      return failure;
+    }
+    try {
+      DestinationReport report = reply.get(EXPLAIN_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      return report.completed()
+          ? failure
+          : new MigrationFailedException(
+              "the destination " + name + " rejected the stream: " + report.failure(), failure);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return failure;
+    } catch (ExecutionException | TimeoutException e) {
+      return failure;
+    }
   }
 
   @Override
