@@ -105,6 +105,7 @@ public final class IncomingMigration implements Closeable {
     Objects.requireNonNull(memory, "memory");
     try (server) {
       List<Connection> connections = accept(notices);
+      server.close();
       List<InputStream> inputs = new ArrayList<>();
       for (Connection connection : connections) {
         inputs.add(connection.input());

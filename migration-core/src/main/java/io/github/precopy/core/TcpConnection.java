@@ -93,16 +93,30 @@ final class TcpConnection implements PrecopyMigration.Completion {
     try {
       tls.startHandshake();
       awaitGreeting(tls.getOutputStream(), tls.getInputStream(), index);
-    } catch (SSLException e) {
+    } catch (IOException e) {
+      IOException reason = e instanceof SSLException ? e : alertAfter(tls, e);
       throw new IOException(
           "TLS handshake with "
               + name
               + " failed: "
-              + e.getMessage()
+              + reason.getMessage()
               + " (does it trust this source's certificate?)",
           e);
     }
     return Channels.newChannel(tls.getOutputStream());
+  }
+
+  /**
+   * The TLS alert that explains a failed write, if the destination sent one: with TLS 1.3 a client
+   * learns that its certificate was refused only when it reads.
+   */
+  private static IOException alertAfter(SSLSocket tls, IOException writeFailure) {
+    try {
+      tls.getInputStream().read();
+      return writeFailure;
+    } catch (IOException alert) {
+      return alert;
+    }
   }
 
   /**
