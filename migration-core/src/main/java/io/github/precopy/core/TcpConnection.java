@@ -106,6 +106,19 @@ final class TcpConnection implements PrecopyMigration.Completion {
     return Channels.newChannel(tls.getOutputStream());
   }
 
+  private IOException noGreeting(int index, IOException cause) {
+    return new IOException(
+        name
+            + " closed "
+            + (options.channels() > 1 ? "channel " + index : "the connection")
+            + " without greeting"
+            + (options.tls() == null
+                ? " (does it expect TLS, or other --channels?)"
+                : " (is it set up for TLS, with these --channels?)")
+            + (cause == null ? "" : ": " + cause.getMessage()),
+        cause);
+  }
+
   /**
    * The TLS alert that explains a failed write, if the destination sent one: with TLS 1.3 a client
    * learns that its certificate was refused only when it reads.
@@ -125,28 +138,25 @@ final class TcpConnection implements PrecopyMigration.Completion {
    * read).
    */
   private void awaitGreeting(OutputStream out, InputStream in, int index) throws IOException {
-    out.write(ByteBuffer.allocate(Long.BYTES).putLong(IncomingMigration.HELLO).array());
-    out.flush();
     byte[] greeting = new byte[Long.BYTES];
     int done = 0;
     try {
+      out.write(ByteBuffer.allocate(Long.BYTES).putLong(IncomingMigration.HELLO).array());
+      out.flush();
       while (done < greeting.length) {
         int read = in.read(greeting, done, greeting.length - done);
         if (read < 0) {
-          throw new IOException(
-              name
-                  + " closed "
-                  + (options.channels() > 1 ? "channel " + index : "the connection")
-                  + " without greeting"
-                  + (options.tls() == null
-                      ? " (does it expect TLS, or other --channels?)"
-                      : " (is it set up for TLS?)"));
+          throw noGreeting(index, null);
         }
         done += read;
       }
     } catch (SocketTimeoutException e) {
       throw new IOException(
           name + " did not greet within " + options.ioTimeout().toMillis() + " ms", e);
+    } catch (SSLException e) {
+      throw e;
+    } catch (IOException e) {
+      throw noGreeting(index, e);
     }
     if (ByteBuffer.wrap(greeting).getLong() != IncomingMigration.GREETING) {
       throw new IOException(name + " is not a precopy destination (it sent no precopy greeting)");
@@ -172,7 +182,9 @@ final class TcpConnection implements PrecopyMigration.Completion {
               + name
               + ": "
               + e.getMessage()
-              + " (is 'precopy incoming' listening there?)",
+              + (index == 0
+                  ? " (is 'precopy incoming' listening there?)"
+                  : " (does it expect fewer --channels?)"),
           e);
     }
   }

@@ -62,7 +62,10 @@ final class LoopbackProxy implements AutoCloseable {
     return this;
   }
 
-  /** Forwards the destination's greeting but nothing after it: its reply never arrives. */
+  /**
+   * Forwards the destination's greeting but nothing after it, not even its end: its reply never
+   * arrives and the connection stays open.
+   */
   LoopbackProxy muteReplies() {
     muteReplies = true;
     return this;
@@ -96,8 +99,10 @@ final class LoopbackProxy implements AutoCloseable {
               byte[] buffer = new byte[64 * 1024];
               long startNanos = System.nanoTime();
               long replyBytes = 0;
-              try (InputStream in = from.getInputStream();
-                  OutputStream out = to.getOutputStream()) {
+              try {
+                // Closing either stream would close its socket; a half-close must pass as one.
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
                 int read;
                 while ((read = in.read(buffer)) >= 0) {
                   if (fromSource) {
@@ -120,7 +125,9 @@ final class LoopbackProxy implements AutoCloseable {
                     out.write(buffer, 0, keep);
                   }
                 }
-                to.shutdownOutput();
+                if (fromSource || !muteReplies) {
+                  to.shutdownOutput();
+                }
               } catch (IOException | InterruptedException e) {
                 // a side closed or the proxy was closed
               }
