@@ -4,6 +4,7 @@ import io.github.precopy.core.Tls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Model.CommandSpec;
@@ -68,10 +69,14 @@ final class TlsOptions {
             .findFirst()
             .orElse("")
             .toCharArray();
+      } catch (NoSuchFileException e) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--tls-password-file " + passwordFile + ": cannot read it (no such file)");
       } catch (IOException e) {
         throw new ParameterException(
             spec.commandLine(),
-            "--tls-password-file " + passwordFile + ": cannot read it (" + e + ")");
+            "--tls-password-file " + passwordFile + ": cannot read it (" + e.getMessage() + ")");
       }
     }
     String fromEnvironment = System.getenv(PASSWORD_VARIABLE);

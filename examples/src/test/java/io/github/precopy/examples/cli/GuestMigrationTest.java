@@ -1,17 +1,17 @@
 package io.github.precopy.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
-import io.github.precopy.core.MigrationFailedException;
+import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.MigrationTarget;
+import io.github.precopy.core.TransportOptions;
 import io.github.precopy.core.guest.WorkloadOptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,23 +24,21 @@ final class GuestMigrationTest {
       new GuestSpec(64L << 20, 2, "idle", WorkloadOptions.defaults(), 3);
 
   @Test
-  void aDestinationThatNeverReadsCancelsTheMigration() throws Exception {
+  void aDestinationThatNeverAnswersFailsTheRunWithinTheIoTimeout() throws Exception {
     GuestMigration migration = new GuestMigration(MigrationEngine.create(), GUEST);
     ProgressBar silent = new ProgressBar(new PrintWriter(new StringWriter()), false);
     // The kernel completes the connection in the backlog; nobody ever accepts or reads it.
-    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        Socket socket = new Socket(server.getInetAddress(), server.getLocalPort())) {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      MigrationTarget target =
+          MigrationTarget.tcp(
+              "127.0.0.1",
+              server.getLocalPort(),
+              TransportOptions.builder().ioTimeout(Duration.ofMillis(500)).build());
 
-      assertThatThrownBy(
-              () ->
-                  migration.toStream(
-                      "legacy",
-                      MigrationConfig.defaults(),
-                      socket.getOutputStream(),
-                      silent,
-                      Duration.ofMillis(500)))
-          .isInstanceOf(MigrationFailedException.class)
-          .hasMessageStartingWith("the destination took no data for 500 ms; migration cancelled");
+      RunResult run = migration.toTarget("legacy", MigrationConfig.defaults(), target, silent);
+
+      assertThat(run.stats().status()).isEqualTo(MigrationStatus.FAILED);
+      assertThat(run.stats().errorDescription()).endsWith("did not greet within 500 ms");
     }
   }
 

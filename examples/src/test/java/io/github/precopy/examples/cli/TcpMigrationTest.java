@@ -2,14 +2,22 @@ package io.github.precopy.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
-/** {@code migrate --transport tcp} into {@code incoming} over loopback, both in this process. */
+/**
+ * {@code migrate --transport tcp} into {@code incoming} over loopback, both in this process: plain
+ * and with mutual TLS over several channels.
+ */
 @Timeout(60)
 final class TcpMigrationTest {
 
@@ -45,11 +53,135 @@ final class TcpMigrationTest {
     assertThat(source.out())
         .contains("tcp to " + address)
         .containsPattern("status +completed")
-        .containsPattern("hinted [1-9]");
-    assertThat(destination.out()).containsPattern("status +completed");
+        .containsPattern("hinted [1-9]")
+        .containsPattern("verification +[1-9][\\d,]* pages checked, 0 mismatches");
+    assertThat(destination.out())
+        .containsPattern("status +completed, verified")
+        .containsPattern("verification +[1-9][\\d,]* pages checked, 0 mismatches");
     long sent = bytes(source.out(), "transferred +.*\\(([\\d,]+) bytes\\)");
     long received = bytes(destination.out(), "received +.*\\(([\\d,]+) bytes\\)");
     assertThat(received).isEqualTo(sent);
+  }
+
+  @Test
+  void aGuestMigratesOverThreeChannelsWithMutualTls(@TempDir Path directory) throws Exception {
+    Path password = directory.resolve("password");
+    Files.writeString(password, "changeit\n");
+    makeCertificates(directory);
+    Cli destination = new Cli();
+    CompletableFuture<Integer> incoming =
+        CompletableFuture.supplyAsync(
+            () ->
+                destination.execute(
+                    "incoming",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--memory",
+                    "64m",
+                    "--timeout",
+                    "30s",
+                    "--channels",
+                    "3",
+                    "--tls-keystore",
+                    directory.resolve("destination.p12").toString(),
+                    "--tls-truststore",
+                    directory.resolve("destination-trust.p12").toString(),
+                    "--tls-password-file",
+                    password.toString()));
+    String address = awaitListening(destination);
+    Cli source = new Cli();
+
+    int sourceExit =
+        source.execute(
+            "migrate",
+            "--memory",
+            "64m",
+            "--workload",
+            "compile",
+            "--transport",
+            "tcp",
+            "--to",
+            address,
+            "--channels",
+            "3",
+            "--tls-keystore",
+            directory.resolve("source.p12").toString(),
+            "--tls-truststore",
+            directory.resolve("source-trust.p12").toString(),
+            "--tls-password-file",
+            password.toString());
+
+    assertThat(sourceExit).as(source.err()).isZero();
+    assertThat(incoming.get(30, TimeUnit.SECONDS)).as(destination.err()).isZero();
+    assertThat(destination.err()).contains("(mutual TLS)");
+    assertThat(destination.out()).containsPattern("status +completed, verified");
+    assertThat(source.out())
+        .containsPattern("verification +[1-9][\\d,]* pages checked, 0 mismatches");
+  }
+
+  /** Two self-signed key pairs that trust each other, made with keytool as the README shows. */
+  private static void makeCertificates(Path directory) throws Exception {
+    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+    List<List<String>> steps = new ArrayList<>();
+    for (String side : List.of("source", "destination")) {
+      steps.add(
+          List.of(
+              "-genkeypair",
+              "-alias",
+              side,
+              "-keyalg",
+              "EC",
+              "-groupname",
+              "secp256r1",
+              "-dname",
+              "CN=" + side,
+              "-validity",
+              "2",
+              "-storetype",
+              "PKCS12",
+              "-keystore",
+              side + ".p12"));
+      steps.add(
+          List.of(
+              "-exportcert", "-alias", side, "-keystore", side + ".p12", "-file", side + ".crt"));
+    }
+    steps.add(
+        List.of(
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "source",
+            "-file",
+            "source.crt",
+            "-storetype",
+            "PKCS12",
+            "-keystore",
+            "destination-trust.p12"));
+    steps.add(
+        List.of(
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "destination",
+            "-file",
+            "destination.crt",
+            "-storetype",
+            "PKCS12",
+            "-keystore",
+            "source-trust.p12"));
+    for (List<String> step : steps) {
+      List<String> command = new ArrayList<>(List.of(keytool));
+      command.addAll(step);
+      command.addAll(List.of("-storepass", "changeit"));
+      Process process =
+          new ProcessBuilder(command)
+              .directory(directory.toFile())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(process.getInputStream().readAllBytes());
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(process.exitValue()).as(output).isZero();
+    }
   }
 
   @Test
@@ -77,7 +209,7 @@ final class TcpMigrationTest {
     assertThat(source.err().lines())
         .singleElement()
         .asString()
-        .startsWith("precopy migrate: cannot connect to 127.0.0.1:1:");
+        .startsWith("precopy migrate: migration failed: cannot connect to 127.0.0.1:1:");
   }
 
   private static String awaitListening(Cli cli) throws InterruptedException {
