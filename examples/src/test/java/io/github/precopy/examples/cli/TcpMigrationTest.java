@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -67,7 +65,7 @@ final class TcpMigrationTest {
   void aGuestMigratesOverThreeChannelsWithMutualTls(@TempDir Path directory) throws Exception {
     Path password = directory.resolve("password");
     Files.writeString(password, "changeit\n");
-    makeCertificates(directory);
+    TestCertificates.make(directory);
     Cli destination = new Cli();
     CompletableFuture<Integer> incoming =
         CompletableFuture.supplyAsync(
@@ -117,71 +115,6 @@ final class TcpMigrationTest {
     assertThat(destination.out()).containsPattern("status +completed, verified");
     assertThat(source.out())
         .containsPattern("verification +[1-9][\\d,]* pages checked, 0 mismatches");
-  }
-
-  /** Two self-signed key pairs that trust each other, made with keytool as the README shows. */
-  private static void makeCertificates(Path directory) throws Exception {
-    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-    List<List<String>> steps = new ArrayList<>();
-    for (String side : List.of("source", "destination")) {
-      steps.add(
-          List.of(
-              "-genkeypair",
-              "-alias",
-              side,
-              "-keyalg",
-              "EC",
-              "-groupname",
-              "secp256r1",
-              "-dname",
-              "CN=" + side,
-              "-validity",
-              "2",
-              "-storetype",
-              "PKCS12",
-              "-keystore",
-              side + ".p12"));
-      steps.add(
-          List.of(
-              "-exportcert", "-alias", side, "-keystore", side + ".p12", "-file", side + ".crt"));
-    }
-    steps.add(
-        List.of(
-            "-importcert",
-            "-noprompt",
-            "-alias",
-            "source",
-            "-file",
-            "source.crt",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "destination-trust.p12"));
-    steps.add(
-        List.of(
-            "-importcert",
-            "-noprompt",
-            "-alias",
-            "destination",
-            "-file",
-            "destination.crt",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "source-trust.p12"));
-    for (List<String> step : steps) {
-      List<String> command = new ArrayList<>(List.of(keytool));
-      command.addAll(step);
-      command.addAll(List.of("-storepass", "changeit"));
-      Process process =
-          new ProcessBuilder(command)
-              .directory(directory.toFile())
-              .redirectErrorStream(true)
-              .start();
-      String output = new String(process.getInputStream().readAllBytes());
-      assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(process.exitValue()).as(output).isZero();
-    }
   }
 
   @Test
