@@ -15,19 +15,19 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 
 /**
- * Two markers set bits 1 and 2 of word 0 of an {@link AtomicPageBitmap} (the first marker also
- * sets bit 70, in word 1) while a third actor drains the log into one {@link PageBitmap}; the
- * arbiter drains what is left into a second one.
+ * Two markers set bits 1 and 2 of word 0 of an {@link AtomicPageBitmap} (the first marker also sets
+ * bit 70, in word 1) while a third actor drains the log into one {@link PageBitmap}; the arbiter
+ * drains what is left into a second one.
  *
  * <p>Result: {@code r1}, {@code r2} are the counts the two drains returned; {@code r3}, {@code r4}
  * are the bits each target holds, as a mask: 1 = bit 1, 2 = bit 2, 4 = bit 70, 8 = any other bit.
- * Every mark must reach exactly one drain: the masks partition {1, 2, 70} (union 7, no overlap)
- * and each count equals its mask's popcount, so the counts add up to 3. Anything else (a mark lost
- * to a concurrent mark or to the drain's swap, a bit counted by both drains, a wrong count) is
+ * Every mark must reach exactly one drain: the masks partition {1, 2, 70} (union 7, no overlap) and
+ * each count equals its mask's popcount, so the counts add up to 3. Anything else (a mark lost to a
+ * concurrent mark or to the drain's swap, a bit counted by both drains, a wrong count) is
  * forbidden.
  */
 @JCStressTest
-@Description("Concurrent marks in one word and a drain: every marked bit reaches exactly one drain.")
+@Description("Two marks in one word, one in another, and a drain: each reaches exactly one drain.")
 @Outcome(
     id = "0, 3, 0, 7",
     expect = ACCEPTABLE,

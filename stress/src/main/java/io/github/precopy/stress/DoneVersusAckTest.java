@@ -20,8 +20,8 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * <p>A round was requested and the guest has not acknowledged it yet. The guest actor acknowledges
  * it and reports a free page; the host actor ends the migration ({@code CLEANUP}, as after a
  * cancel). Whatever the order, the device must end in DONE and its config must read {@link
- * FreePageHintDevice#CMD_ID_DONE}, so the guest gives its hinted blocks back: a late acknowledgement
- * must not restart hinting after DONE.
+ * FreePageHintDevice#CMD_ID_DONE}, so the guest gives its hinted blocks back: a late
+ * acknowledgement must not restart hinting after DONE.
  *
  * <p>Result: {@code r1} the final status ordinal (3 DONE), {@code r2} whether the config reads
  * DONE, {@code r3} hints that reached the bitmap, {@code r4} hints dropped as stale.

@@ -12,6 +12,8 @@ import io.github.precopy.spi.RamRegion;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,35 +26,46 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The engine's own sink ({@code RamState} in migration-core) is package-private, so the
  * migration side is modelled here by {@link MigrationBitmap}: a {@link PageBitmap} and a lock, with
  * the same hint path (clear the whole pages under the bitmap lock, report what was cleared) and the
- * same sync ({@link AtomicPageBitmap#drainInto} of the guest's dirty log under the bitmap lock). The
- * host drives the device only through {@link MigrationOptimization#onPhase}, as the engine does:
- * {@code BEFORE_BITMAP_SYNC} stops hinting, {@code AFTER_BITMAP_SYNC} starts a round (the guest
- * runs), {@code CLEANUP} delivers DONE.
+ * same sync ({@link AtomicPageBitmap#drainInto} of the guest's dirty log under the bitmap lock).
+ * The host drives the device only through {@link MigrationOptimization#onPhase}, as the engine
+ * does: {@code BEFORE_BITMAP_SYNC} stops hinting, {@code AFTER_BITMAP_SYNC} starts a round (the
+ * guest runs), {@code CLEANUP} delivers DONE.
  *
- * <p>One rig per jcstress state: each has its own consumer thread (the device's iothread), ended by
- * {@link #close()} in the arbiter.
+ * <p>One rig per jcstress state, each with its own migration (session, bitmaps, counters) on a
+ * device nobody else uses meanwhile: {@link #close()} in the arbiter ends the migration and hands
+ * the device, with its consumer thread (the device's iothread), to a later state.
  */
 final class HintRig implements AutoCloseable {
 
   static final int PAGE_SIZE = 4096;
   static final int PAGES = 64;
 
-  final FreePageHintDevice device = new FreePageHintDevice();
+  /**
+   * Started devices whose migration has ended (CLEANUP delivered DONE, session disconnected, queue
+   * empty), ready for the next state. Starting and joining a consumer thread per state costs far
+   * more than the race under test, so each forked VM reuses its devices, as a guest's one device
+   * serves one migration after another.
+   */
+  private static final Queue<PooledDevice> IDLE = new ConcurrentLinkedQueue<>();
+
+  private final PooledDevice pooled;
+  final FreePageHintDevice device;
+  final AtomicInteger configInterrupts;
   final AtomicPageBitmap dirtyLog = new AtomicPageBitmap(PAGES);
   final MigrationBitmap bitmap = new MigrationBitmap();
-  final AtomicInteger configInterrupts = new AtomicInteger();
   final MigrationOptimization hinting;
 
   /** Set by the host right after {@code BEFORE_BITMAP_SYNC} returned; read by the sink. */
   volatile boolean stopReturned;
 
   HintRig() {
-    device.setDriverFeatures(device.hostFeatures());
-    device.addConfigChangeListener(configInterrupts::incrementAndGet);
-    device.start();
+    PooledDevice idle = IDLE.poll();
+    pooled = idle != null ? idle : new PooledDevice();
+    device = pooled.device;
+    configInterrupts = pooled.configInterrupts;
+    configInterrupts.set(0);
     hinting = new FreePageHintProvider().create(new Context());
     if (!Boolean.TRUE.equals(hinting.statistics().get("active"))) {
-      device.close();
       throw new IllegalStateException("free-page hinting is not active: " + hinting.statistics());
     }
   }
@@ -103,7 +116,9 @@ final class HintRig implements AutoCloseable {
    */
   Map<String, Object> awaitIdle() {
     while (device.freeSlots() != FreePageHintDevice.QUEUE_SIZE) {
-      Thread.onSpinWait();
+      // Yield rather than spin: on two CPUs both jcstress threads may wait here at once, and the
+      // consumer threads they wait for need a CPU.
+      Thread.yield();
     }
     return hinting.statistics();
   }
@@ -113,12 +128,28 @@ final class HintRig implements AutoCloseable {
     return ((Number) awaitIdle().get("stale-hints")).intValue();
   }
 
-  /** Stops the consumer thread and disconnects the migration. */
+  /**
+   * Ends the migration as the engine does ({@code CLEANUP}, which delivers DONE, then disconnects)
+   * and returns the device, with its queue drained, for the next state.
+   */
   @Override
   public void close() {
     hinting.onPhase(PrecopyPhase.CLEANUP);
     hinting.close();
-    device.close();
+    awaitIdle();
+    IDLE.add(pooled);
+  }
+
+  /** A started device whose driver acknowledged the feature, with its config interrupt counter. */
+  private static final class PooledDevice {
+    final FreePageHintDevice device = new FreePageHintDevice();
+    final AtomicInteger configInterrupts = new AtomicInteger();
+
+    PooledDevice() {
+      device.setDriverFeatures(device.hostFeatures());
+      device.addConfigChangeListener(configInterrupts::incrementAndGet);
+      device.start();
+    }
   }
 
   /**

@@ -15,12 +15,12 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
 /**
  * Reference §13 pitfall 1: a hint of round N must never clear a bit after round N+1's sync began.
  *
- * <p>Round N is in START and every page is to be sent. The guest had page {@value #PAGE} free,
- * then reused and wrote it: the write's mark waits in the dirty log for the next sync. The guest
- * actor reports the page as free (its hint for round N, possibly late); the host actor runs the
- * next sync as the engine does: {@code BEFORE_BITMAP_SYNC} (stop hinting), drain the dirty log into
- * the migration bitmap, {@code AFTER_BITMAP_SYNC} (round N+1). The device's consumer thread applies
- * or drops the hint concurrently.
+ * <p>Round N is in START and every page is to be sent. The guest had page {@value #PAGE} free, then
+ * reused and wrote it: the write's mark waits in the dirty log for the next sync. The guest actor
+ * reports the page as free (its hint for round N, possibly late); the host actor runs the next sync
+ * as the engine does: {@code BEFORE_BITMAP_SYNC} (stop hinting), drain the dirty log into the
+ * migration bitmap, {@code AFTER_BITMAP_SYNC} (round N+1). The device's consumer thread applies or
+ * drops the hint concurrently.
  *
  * <p>Result: {@code r1} whether the page is still to be sent, {@code r2} hints that reached the
  * bitmap, {@code r3} hints dropped as stale, {@code r4} hints that cleared the page after the
@@ -29,7 +29,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * is a hint that neither reached the bitmap nor was counted as stale.
  */
 @JCStressTest
-@Description("A free-page hint racing the stop before a sync never clears a bit after stop returned.")
+@Description("A hint racing the stop before a sync never clears a bit after stop returned.")
 @Outcome(
     id = "1, 1, 0, 0",
     expect = ACCEPTABLE_INTERESTING,

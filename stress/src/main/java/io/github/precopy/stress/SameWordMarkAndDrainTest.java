@@ -20,11 +20,11 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * bit 2 (the same 64-bit word, concurrently with the first mark) and bit 70 (word 1); the arbiter
  * drains what is left into a second bitmap.
  *
- * <p>Result as in {@link DirtyLogDrainTest}: {@code r1}, {@code r2} the counts the drains
- * returned; {@code r3}, {@code r4} the bits each target holds as a mask (1 = bit 1, 2 = bit 2, 4 =
- * bit 70, 8 = any other bit). The masks must partition {1, 2, 70} with matching counts, and the
- * first drain must hold bit 1, since that mark happened-before it on the same thread. A lost mark,
- * a bit counted twice, or a missing bit 1 is forbidden.
+ * <p>Result as in {@link DirtyLogDrainTest}: {@code r1}, {@code r2} the counts the drains returned;
+ * {@code r3}, {@code r4} the bits each target holds as a mask (1 = bit 1, 2 = bit 2, 4 = bit 70, 8
+ * = any other bit). The masks must partition {1, 2, 70} with matching counts, and the first drain
+ * must hold bit 1, since that mark happened-before it on the same thread. A lost mark, a bit
+ * counted twice, or a missing bit 1 is forbidden.
  */
 @JCStressTest
 @Description("Concurrent marks in one word and a drain, on two CPUs: every mark reaches one drain.")
