@@ -66,7 +66,7 @@ final class TransportTest {
           migrate(guest, loopback, TransportOptions.builder().tls(certificates.source()).build());
 
       assertThat(refused.status()).isEqualTo(MigrationStatus.FAILED);
-      assertThat(refused.errorDescription()).contains("TLS handshake", "bad_certificate");
+      assertThat(refused.errorDescription()).contains("TLS handshake", "Received fatal alert");
       assertThat(refusedPlain.status()).isEqualTo(MigrationStatus.FAILED);
       assertThat(refusedPlain.errorDescription())
           .contains("closed the connection without greeting");

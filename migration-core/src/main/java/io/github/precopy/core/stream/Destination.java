@@ -221,7 +221,7 @@ public final class Destination {
       if (reader.channelCount() != channels) {
         throw new MigrationStreamException(
             "stream has " + reader.channelCount() + " channels, destination receives " + channels,
-            12,
+            StreamFormat.PRELUDE_BYTES + StreamFormat.FRAME_HEADER_BYTES + 14,
             -1);
       }
       if (migrationId != null && migrationId != reader.migrationId()) {
@@ -232,12 +232,14 @@ public final class Destination {
                 + Long.toHexString(reader.migrationId())
                 + ", not 0x"
                 + Long.toHexString(migrationId),
-            16,
+            StreamFormat.PRELUDE_BYTES + StreamFormat.FRAME_HEADER_BYTES + 4,
             -1);
       }
       if (seen[reader.channel()]) {
         throw new MigrationStreamException(
-            "channel " + reader.channel() + " arrived twice", 24, -1);
+            "channel " + reader.channel() + " arrived twice",
+            StreamFormat.PRELUDE_BYTES + StreamFormat.FRAME_HEADER_BYTES + 12,
+            -1);
       }
       migrationId = reader.migrationId();
       seen[reader.channel()] = true;

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
@@ -50,11 +51,17 @@ public record DestinationReport(
   /**
    * Writes this report as the destination's reply: magic {@code "PRECOPYR"}, be32 version, u8
    * completed, be64 normal, zero, bytes read, pages verified and mismatches, be16 length and UTF-8
-   * bytes of the failure (at most 2048), be32 CRC32C of all of it. Flushes {@code out}.
+   * bytes of the failure (the whole characters that fit in 2048 bytes), be32 CRC32C of all of it.
+   * Flushes {@code out}.
    */
   public void writeTo(OutputStream out) throws IOException {
-    byte[] text = failure == null ? new byte[0] : failure.getBytes(StandardCharsets.UTF_8);
-    int length = Math.min(text.length, MAX_FAILURE_BYTES);
+    ByteBuffer encoded = ByteBuffer.allocate(MAX_FAILURE_BYTES);
+    if (failure != null) {
+      // Whole characters only: the encoder stops before one that does not fit.
+      StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(failure), encoded, true);
+    }
+    byte[] text = encoded.array();
+    int length = encoded.position();
     ByteBuffer reply = ByteBuffer.allocate(8 + 4 + 1 + 5 * 8 + 2 + length + 4);
     reply.putLong(REPLY_MAGIC).putInt(StreamFormat.VERSION).put((byte) (completed ? 1 : 0));
     reply.putLong(normalPages).putLong(zeroPages).putLong(bytesRead);

@@ -10,7 +10,7 @@ final class DirectFrameSink implements FrameSink {
   private final WritableByteChannel channel;
   private final ByteBuffer header = FrameSink.headerBuffer();
   private final ByteBuffer buffer;
-  private boolean first = true;
+  private int frames;
 
   DirectFrameSink(WritableByteChannel channel, int bufferBytes) {
     this.channel = channel;
@@ -24,8 +24,7 @@ final class DirectFrameSink implements FrameSink {
 
   @Override
   public ByteBuffer send(ByteBuffer frame) throws IOException {
-    FrameSink.writeFrame(channel, header, frame, first);
-    first = false;
+    FrameSink.writeFrame(channel, header, frame, frames++);
     return frame;
   }
 

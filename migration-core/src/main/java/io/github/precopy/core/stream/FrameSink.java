@@ -30,18 +30,18 @@ interface FrameSink {
   void close();
 
   /**
-   * Writes {@code payload}'s bytes from 0 to its position as one frame to {@code channel}, after
-   * the stream's prelude (magic and version) if {@code first}, with a gathering write of header and
+   * Writes {@code payload}'s bytes from 0 to its position as frame {@code index} of the channel,
+   * the first after the stream's prelude (magic and version), with a gathering write of header and
    * payload where the channel offers one.
    */
   static void writeFrame(
-      WritableByteChannel channel, ByteBuffer header, ByteBuffer payload, boolean first)
+      WritableByteChannel channel, ByteBuffer header, ByteBuffer payload, int index)
       throws IOException {
     payload.flip();
     int length = payload.remaining();
-    int checksum = StreamFormat.frameChecksum(length, payload.duplicate());
+    int checksum = StreamFormat.frameChecksum(index, length, payload.duplicate());
     header.clear();
-    if (first) {
+    if (index == 0) {
       header.putLong(StreamFormat.MAGIC).putInt(StreamFormat.VERSION);
     }
     header.putInt(length).putInt(checksum).flip();

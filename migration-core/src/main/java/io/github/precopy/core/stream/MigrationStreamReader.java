@@ -61,6 +61,7 @@ final class MigrationStreamReader {
   private int limit;
   private long frameStart;
   private long inputBytes;
+  private int frames;
 
   private RamBlock[] blocks;
   private long migrationId;
@@ -97,7 +98,7 @@ final class MigrationStreamReader {
       throw new MigrationStreamException(
           "unsupported version " + version + ", this decoder reads " + VERSION, 8, -1);
     }
-    ensure(HEADER_BYTES, "header");
+    ensureUnit(HEADER_BYTES, "header");
     int pageSize = (int) BE32.get(buffer, position);
     if (pageSize != PAGE_SIZE) {
       throw headerError(0, "page size " + pageSize + ", destination uses " + PAGE_SIZE);
@@ -132,7 +133,7 @@ final class MigrationStreamReader {
   }
 
   private void readBlockEntry(int index, RamBlock expected) throws IOException {
-    ensure(2, "block table");
+    ensureUnit(2, "block table");
     int nameLength = Short.toUnsignedInt((short) BE16.get(buffer, position));
     if (nameLength == 0 || nameLength > MAX_NAME_BYTES) {
       throw headerError(
@@ -200,7 +201,7 @@ final class MigrationStreamReader {
    */
   int next() throws IOException {
     recordIndex++;
-    ensure(WORD_BYTES, "record word");
+    ensureUnit(WORD_BYTES, "record word");
     recordStart = bytesRead();
     long word = (long) BE64.get(buffer, position);
     position += WORD_BYTES;
@@ -382,14 +383,19 @@ final class MigrationStreamReader {
   }
 
   /**
-   * Makes {@code bytes} unread bytes of the current frame available, reading the next frame when
+   * At the start of a unit: makes {@code bytes} unread bytes available, reading the next frame when
    * this one is used up; fails on end of input or on a unit that runs past its frame.
    */
-  private void ensure(int bytes, String what) throws IOException {
-    if (limit - position >= bytes) {
-      return;
+  private void ensureUnit(int bytes, String what) throws IOException {
+    if (position == limit) {
+      readFrame(what);
     }
-    if (position < limit) {
+    ensure(bytes, what);
+  }
+
+  /** Within a unit: the next {@code bytes} must be in the current frame. */
+  private void ensure(int bytes, String what) throws MigrationStreamException {
+    if (limit - position < bytes) {
       throw error(
           what
               + " of "
@@ -397,11 +403,6 @@ final class MigrationStreamReader {
               + " bytes runs past the end of its frame ("
               + (limit - position)
               + " bytes left)");
-    }
-    readFrame(what);
-    if (limit < bytes) {
-      throw error(
-          what + " of " + bytes + " bytes runs past the end of its " + limit + "-byte frame");
     }
   }
 
@@ -423,7 +424,7 @@ final class MigrationStreamReader {
     position = 0;
     limit = 0;
     readFully(buffer, length, "frame of " + length + " bytes");
-    int computed = StreamFormat.frameChecksum(length, ByteBuffer.wrap(buffer, 0, length));
+    int computed = StreamFormat.frameChecksum(frames, length, ByteBuffer.wrap(buffer, 0, length));
     if (computed != stored) {
       throw frameError(
           headerAt,
@@ -433,8 +434,11 @@ final class MigrationStreamReader {
               + length
               + " bytes (0x"
               + Integer.toHexString(computed)
-              + "): the stream is corrupted");
+              + ") as frame "
+              + frames
+              + " of its channel: the stream is corrupted");
     }
+    frames++;
     limit = length;
   }
 

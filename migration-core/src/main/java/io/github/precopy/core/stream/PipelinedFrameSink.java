@@ -112,18 +112,19 @@ final class PipelinedFrameSink implements FrameSink {
 
   private void writeFrames() {
     ByteBuffer header = FrameSink.headerBuffer();
-    boolean first = true;
+    int frames = 0;
     try {
       while (!closed) {
         ByteBuffer frame = full.poll(POLL_NANOS, TimeUnit.NANOSECONDS);
         if (frame != null) {
-          FrameSink.writeFrame(channel, header, frame, first);
-          first = false;
+          FrameSink.writeFrame(channel, header, frame, frames++);
           free.add(frame);
         }
       }
     } catch (IOException e) {
       failure = e;
+    } catch (RuntimeException | Error e) {
+      failure = new IOException("writing a frame failed: " + e, e);
     } catch (InterruptedException e) {
       // closed
     }

@@ -77,13 +77,13 @@ final class StreamFormat {
     return (int) (((page >>> STRIPE_SHIFT) + blockIndex) % channels);
   }
 
-  /** CRC32C of {@code length} bytes of {@code bytes} after the frame length {@code length}. */
-  static int frameChecksum(int length, ByteBuffer payload) {
+  /**
+   * The checksum of a frame: CRC32C of its be32 index in the channel (0 for the first), its be32
+   * length and its payload. The index makes a frame that is moved, repeated or dropped fail.
+   */
+  static int frameChecksum(int index, int length, ByteBuffer payload) {
     CRC32C crc = new CRC32C();
-    crc.update(length >>> 24);
-    crc.update(length >>> 16);
-    crc.update(length >>> 8);
-    crc.update(length);
+    crc.update(ByteBuffer.allocate(8).putInt(index).putInt(length).flip());
     crc.update(payload);
     return (int) crc.getValue();
   }

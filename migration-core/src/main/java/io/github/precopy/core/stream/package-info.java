@@ -17,7 +17,8 @@
  *   version      be32     2
  * frames, until the end of the channel:
  *   length       be32     1..1048576, bytes of payload
- *   checksum     be32     CRC32C (Castagnoli) of the 4 length bytes and the payload
+ *   checksum     be32     CRC32C (Castagnoli) of the be32 index of the frame in its channel
+ *                         (0 for the first), the 4 length bytes and the payload
  *   payload      whole units below; a unit never spans two frames
  *
  * units, in order, in the concatenated payloads:
@@ -65,7 +66,8 @@
  * <h2>Validation at the destination</h2>
  *
  * <p>A frame is read whole and its checksum checked before any of its units is decoded, so a
- * corrupted frame is never applied. CRC32C detects every error of up to 32 consecutive bits, so a
+ * corrupted frame is never applied; a frame that is moved, repeated or dropped fails its checksum
+ * because the index is in it. CRC32C detects every error of up to 32 consecutive bits, so a
  * corrupted byte of a payload or checksum is always caught; a corrupted length shifts the frame's
  * end, which the checksum (and then the next frame header) catches but for a 2<sup>-32</sup>
  * chance. The header must match the destination's memory exactly (block count, order, names, guest

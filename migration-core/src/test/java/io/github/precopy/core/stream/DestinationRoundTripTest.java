@@ -3,6 +3,7 @@ package io.github.precopy.core.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.GuestMemory;
 import io.github.precopy.core.RamBlock;
 import java.io.ByteArrayInputStream;
@@ -73,6 +74,11 @@ final class DestinationRoundTripTest {
         assertThat(report.bytesRead()).as("seed %d", seed).isEqualTo(writer.bytesWritten());
         assertThat(report.normalPages()).isEqualTo(writer.normalPagesWritten());
         assertThat(report.zeroPages()).isEqualTo(writer.zeroPagesWritten());
+        assertThat(report.pagesVerified())
+            .isEqualTo(writer.digestPagesWritten())
+            .isEqualTo(plan.sentPages());
+        assertThat(report.mismatches()).isZero();
+        assertThat(report.verified()).as("seed %d", seed).isTrue();
         plan.assertArrived(destination, seed);
       }
     }
@@ -93,6 +99,7 @@ final class DestinationRoundTripTest {
           new Destination(destination).receive(new ByteArrayInputStream(file.toByteArray()));
 
       assertThat(report.bytesRead()).isEqualTo(file.size()).isEqualTo(writer.bytesWritten());
+      assertThat(report.verified()).as("seed %d", seed).isTrue();
       plan.assertArrived(destination, seed);
     }
   }
@@ -133,7 +140,9 @@ final class DestinationRoundTripTest {
 
       DestinationReport report = receiver.receive(new ByteArrayInputStream(out.toByteArray()));
 
-      assertThat(report).isEqualTo(new DestinationReport(true, 0, 0, out.size(), null));
+      assertThat(report).isEqualTo(new DestinationReport(true, 0, 0, out.size(), 0, 0, null));
+      assertThat(out.size()).as("prelude, frame, header, EOS").isEqualTo(12 + 8 + 20 + 18 + 6 + 24);
+      assertThat(report.verified()).as("no digest").isFalse();
       assertThat(receiver.report()).contains(report);
       assertThatThrownBy(() -> receiver.receive(new ByteArrayInputStream(out.toByteArray())))
           .isInstanceOf(IllegalStateException.class);
@@ -214,8 +223,23 @@ final class DestinationRoundTripTest {
             source, source.blocks().get((int) page[0]), page[1], random, scratch);
       }
       sendAll(writer, secondRound);
+      for (int b = 0; b < sent.length; b++) {
+        RamBlock block = source.blocks().get(b);
+        PageBitmap inUse = new PageBitmap(block.pageCount());
+        sent[b].stream().forEach(inUse::set);
+        writer.writeDigest(block, inUse);
+      }
       writer.writeEndOfStream();
       return writer;
+    }
+
+    /** Pages sent at least once: the pages in use, which the plan digests. */
+    long sentPages() {
+      long pages = 0;
+      for (BitSet bits : sent) {
+        pages += bits.cardinality();
+      }
+      return pages;
     }
 
     private void sendAll(MigrationStreamWriter writer, List<long[]> pages) throws IOException {
