@@ -1,6 +1,5 @@
 package io.github.precopy.core;
 
-import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.stream.MigrationStreamWriter;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -59,14 +58,6 @@ final class FileConnection implements PrecopyMigration.Completion {
   }
 
   @Override
-  public void awaitDestination() {}
-
-  @Override
-  public MigrationStats.Verification verify(PageBitmap[] inUse) {
-    return null;
-  }
-
-  @Override
   public void abort(Throwable cause) {
     try {
       FileChannel open = channel;
@@ -78,7 +69,4 @@ final class FileConnection implements PrecopyMigration.Completion {
       cause.addSuppressed(e);
     }
   }
-
-  @Override
-  public void awaitStopped() {}
 }

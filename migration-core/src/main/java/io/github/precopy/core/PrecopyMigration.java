@@ -91,20 +91,22 @@ public final class PrecopyMigration {
     /** Ends the stream once its end-of-stream record is written (closes the output side). */
     void endOfStream() throws IOException;
 
-    /** Waits until the destination holds every page; throws if it failed. */
-    void awaitDestination() throws Exception;
+    /** Waits until the destination holds every page; throws if it failed. Default: no wait. */
+    default void awaitDestination() throws Exception {}
 
-    /** Compares the pages in use at switch-over, or returns null when it cannot. */
-    MigrationStats.Verification verify(PageBitmap[] inUse);
+    /** Compares the pages in use at switch-over, or returns null (the default) when it cannot. */
+    default MigrationStats.Verification verify(PageBitmap[] inUse) {
+      return null;
+    }
 
     /** Breaks the transport after a failure or cancel; returns at once, from any thread. */
     void abort(Throwable cause);
 
     /**
      * Waits, bounded, until the destination no longer touches its memory, so that the caller may
-     * release it once the migration has ended.
+     * release it once the migration has ended. Default: nothing to wait for.
      */
-    void awaitStopped();
+    default void awaitStopped() {}
 
     /**
      * The failure as the user should see it: a transport error caused by a destination that gave up

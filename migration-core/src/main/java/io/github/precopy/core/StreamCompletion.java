@@ -1,6 +1,5 @@
 package io.github.precopy.core;
 
-import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.stream.MigrationStreamWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,17 +30,6 @@ final class StreamCompletion implements PrecopyMigration.Completion {
   public void endOfStream() throws IOException {
     out.close();
   }
-
-  @Override
-  public void awaitDestination() {}
-
-  @Override
-  public MigrationStats.Verification verify(PageBitmap[] inUse) {
-    return null;
-  }
-
-  @Override
-  public void awaitStopped() {}
 
   @Override
   public void abort(Throwable cause) {

@@ -287,9 +287,6 @@ final class TcpConnection implements PrecopyMigration.Completion {
     closeAll();
   }
 
-  @Override
-  public void awaitStopped() {}
-
   private synchronized void closeAll() {
     for (Socket socket : sockets) {
       try {
