@@ -3,6 +3,7 @@ package io.github.precopy.core;
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.stream.DestinationReport;
 import io.github.precopy.core.stream.MigrationStreamWriter;
+import io.github.precopy.core.stream.OutputStreamChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
@@ -103,7 +103,7 @@ final class TcpConnection implements PrecopyMigration.Completion {
               + " (does it trust this source's certificate?)",
           e);
     }
-    return Channels.newChannel(tls.getOutputStream());
+    return new OutputStreamChannel(tls.getOutputStream());
   }
 
   private IOException noGreeting(int index, IOException cause) {

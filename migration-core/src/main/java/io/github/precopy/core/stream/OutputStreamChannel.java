@@ -5,12 +5,15 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.WritableByteChannel;
+import java.util.Objects;
 
 /**
- * A channel over an {@link OutputStream} that copies through a 64 KiB array (the JDK's adapter
- * copies 8 KiB at a time) and flushes after each write. Closing it closes the stream.
+ * A channel over an {@link OutputStream}, for a {@link MigrationStreamWriter} over a transport that
+ * offers only a stream (a TLS socket): it copies through a 64 KiB array, where the JDK's {@code
+ * Channels.newChannel} copies 8 KiB at a time (8 KiB TLS records), and flushes after each write.
+ * Closing it closes the stream. Not thread-safe.
  */
-final class OutputStreamChannel implements WritableByteChannel {
+public final class OutputStreamChannel implements WritableByteChannel {
 
   private static final int TRANSFER_BYTES = 64 * 1024;
 
@@ -18,8 +21,9 @@ final class OutputStreamChannel implements WritableByteChannel {
   private final byte[] transfer = new byte[TRANSFER_BYTES];
   private volatile boolean open = true;
 
-  OutputStreamChannel(OutputStream out) {
-    this.out = out;
+  /** A channel that writes into {@code out}. */
+  public OutputStreamChannel(OutputStream out) {
+    this.out = Objects.requireNonNull(out, "out");
   }
 
   @Override
