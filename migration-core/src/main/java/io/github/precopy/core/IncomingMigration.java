@@ -29,11 +29,14 @@ import javax.net.ssl.SSLSocket;
  * channels, loads the stream into a {@link GuestMemory}, checks its digest and replies to the
  * source with the {@link DestinationReport}. Or restores a snapshot file.
  *
- * <p>With TLS, a connection that does not complete the mutual TLS handshake (a plain source, an
- * unknown or missing certificate) is refused and reported, and the destination goes on waiting for
- * an authenticated source until the I/O timeout. Without TLS the first connections are taken as
- * they come: keep plain TCP on loopback or a trusted network. Every wait is bounded by the
- * {@linkplain TransportOptions#ioTimeout() I/O timeout}.
+ * <p>On each connection (after the TLS handshake, with TLS) the source says hello with 8 bytes,
+ * {@code "PRECOPYH"}, and the destination answers {@code "PRECOPYA"}. A connection that does not
+ * say hello, or with TLS does not complete the mutual TLS handshake (a plain source, an unknown or
+ * missing certificate), is refused and reported, and the destination goes on waiting until the I/O
+ * timeout. Connections are taken one at a time, each allowed 10 s (or the I/O timeout if shorter)
+ * for its handshake and hello. Without TLS any source that says hello is taken: keep plain TCP on
+ * loopback or a trusted network. Every other wait is bounded by the {@linkplain
+ * TransportOptions#ioTimeout() I/O timeout}.
  *
  * <p>Thread-safety: {@link #receive} is called once, by one thread; {@link #close()} from any
  * thread stops it.
@@ -51,6 +54,13 @@ public final class IncomingMigration implements Closeable {
    * destination that took it, or why not.
    */
   static final long GREETING = 0x505245434F505941L;
+
+  /**
+   * The longest a connection may take over its TLS handshake and hello, if the I/O timeout is
+   * longer: connections are taken one at a time, so this bounds how long a silent one delays the
+   * real source.
+   */
+  private static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
   private final ServerSocket server;
   private final TransportOptions options;
@@ -188,7 +198,7 @@ public final class IncomingMigration implements Closeable {
         continue;
       }
       track(socket);
-      socket.setSoTimeout(ioMillis);
+      socket.setSoTimeout((int) Math.min(ioMillis, HANDSHAKE_TIMEOUT_MILLIS));
       socket.setTcpNoDelay(true);
       String peer = describe((InetSocketAddress) socket.getRemoteSocketAddress());
       try {
@@ -200,6 +210,7 @@ public final class IncomingMigration implements Closeable {
         }
         Connection connection = new Connection(socket, tls, ioMillis);
         connection.handshake();
+        socket.setSoTimeout(ioMillis);
         connections.add(connection);
       } catch (IOException e) {
         lastRefusal = peer + ": " + e.getMessage();
