@@ -3,6 +3,8 @@ package io.github.precopy.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.precopy.core.stream.DestinationReport;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,6 +97,32 @@ final class TransportTest {
       assertThat(loopback.notices).singleElement().asString().contains("not a precopy source");
       assertThat(plain.status()).isEqualTo(MigrationStatus.COMPLETED);
       assertThat(loopback.awaitReport().verified()).isTrue();
+    }
+  }
+
+  @Test
+  void aConnectionThatSaysNothingIsRefusedAfterTenSecondsAndTheSourceBehindItMigrates()
+      throws Exception {
+    try (StaticGuest guest = StaticGuest.filled(4 * MIB, 18);
+        GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
+      Loopback loopback = Loopback.receive(destination, TransportOptions.defaults());
+      try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), loopback.port())) {
+        Thread.sleep(200);
+
+        long start = System.nanoTime();
+        MigrationStats stats = migrate(guest, loopback, TransportOptions.defaults());
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(stats.status())
+            .as(stats.errorDescription())
+            .isEqualTo(MigrationStatus.COMPLETED);
+        assertThat(loopback.awaitReport().verified()).isTrue();
+        assertThat(loopback.notices)
+            .singleElement()
+            .asString()
+            .startsWith("refused connection from 127.0.0.1:" + silent.getLocalPort() + ": ");
+        assertThat(millis).as("waited out the silent connection").isBetween(9_000L, 30_000L);
+      }
     }
   }
 
