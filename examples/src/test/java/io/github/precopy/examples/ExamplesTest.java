@@ -17,6 +17,11 @@ final class ExamplesTest {
   }
 
   @Test
+  void aGuestMigratesOverTcpAndBothEndsReportItVerified() {
+    assertThatCode(() -> TcpMigrationExample.main(NO_ARGUMENTS)).doesNotThrowAnyException();
+  }
+
+  @Test
   void freePageHintSkipsTheMemoryTheGuestReportsFree() {
     assertThatCode(() -> FreePageHintExample.main(NO_ARGUMENTS)).doesNotThrowAnyException();
   }
