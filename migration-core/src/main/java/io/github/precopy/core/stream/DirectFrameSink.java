@@ -14,7 +14,7 @@ final class DirectFrameSink implements FrameSink {
 
   DirectFrameSink(WritableByteChannel channel, int bufferBytes) {
     this.channel = channel;
-    this.buffer = ByteBuffer.allocateDirect(bufferBytes);
+    this.buffer = FrameSink.frameBuffer(channel, bufferBytes);
   }
 
   @Override

@@ -61,6 +61,16 @@ interface FrameSink {
     payload.clear();
   }
 
+  /**
+   * A frame buffer for {@code channel}: on the heap for a stream, which takes a heap array without
+   * a copy; direct otherwise, which a socket or file channel writes without a copy.
+   */
+  static ByteBuffer frameBuffer(WritableByteChannel channel, int bytes) {
+    return channel instanceof OutputStreamChannel
+        ? ByteBuffer.allocate(bytes)
+        : ByteBuffer.allocateDirect(bytes);
+  }
+
   /** A direct buffer for the header of a frame, and the prelude before the first. */
   static ByteBuffer headerBuffer() {
     return ByteBuffer.allocateDirect(PRELUDE_BYTES + FRAME_HEADER_BYTES);

@@ -43,13 +43,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * #writeZeroPage}/{@link #writePage} records, optionally {@link #writeDigest} for the pages in use,
  * then {@link #writeEndOfStream}.
  *
- * <p>Each channel assembles whole records in a direct buffer that becomes one checksummed frame; a
- * data page is copied by {@link RamBlock#readPage(long, ByteBuffer)} straight into that buffer, and
- * no record allocates. Pages are split across channels in stripes of 64 pages, so a page always
- * travels on the same channel and its last record there is its newest. The single-stream writer
- * writes frames on the caller's thread; the channel writer gives each channel a thread and a pool
- * of three buffers, so that copying pages, checksumming and writing overlap and memory stays
- * bounded. Nothing is closed here except those threads ({@link #close()}).
+ * <p>Each channel assembles whole records in a buffer that becomes one checksummed frame: direct
+ * for a socket or file channel, which writes it without a copy, on the heap for an {@link
+ * OutputStream}, which takes its array as it is. A data page is copied by {@link
+ * RamBlock#readPage(long, ByteBuffer)} straight into that buffer. Pages are split across channels
+ * in stripes of 64 pages, so a page always travels on the same channel and its last record there is
+ * its newest. The single-stream writer writes frames on the caller's thread; the channel writer
+ * gives each channel a thread and a pool of three buffers, so that copying pages, checksumming and
+ * writing overlap and memory stays bounded. Nothing is closed here except those threads ({@link
+ * #close()}).
  *
  * <p>Thread-safety: none; one thread (the migration thread) uses a writer. Pages are read as they
  * are at the moment of the call; a page that a guest writes concurrently is sent with whatever

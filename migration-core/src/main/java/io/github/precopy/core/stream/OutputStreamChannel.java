@@ -9,9 +9,10 @@ import java.util.Objects;
 
 /**
  * A channel over an {@link OutputStream}, for a {@link MigrationStreamWriter} over a transport that
- * offers only a stream (a TLS socket): it copies through a 64 KiB array, where the JDK's {@code
- * Channels.newChannel} copies 8 KiB at a time (8 KiB TLS records), and flushes after each write.
- * Closing it closes the stream. Not thread-safe.
+ * offers only a stream (a TLS socket, a pipe): it writes a heap buffer's array as it is and copies
+ * a direct buffer through a 64 KiB array, where the JDK's {@code Channels.newChannel} copies 8 KiB
+ * at a time (8 KiB TLS records); it flushes after each write. Closing it closes the stream. Not
+ * thread-safe.
  */
 public final class OutputStreamChannel implements WritableByteChannel {
 
@@ -32,6 +33,11 @@ public final class OutputStreamChannel implements WritableByteChannel {
       throw new ClosedChannelException();
     }
     int written = 0;
+    if (src.hasArray()) {
+      written = src.remaining();
+      out.write(src.array(), src.arrayOffset() + src.position(), written);
+      src.position(src.limit());
+    }
     while (src.hasRemaining()) {
       int n = Math.min(src.remaining(), transfer.length);
       src.get(transfer, 0, n);

@@ -33,9 +33,9 @@ final class PipelinedFrameSink implements FrameSink {
       WritableByteChannel channel, int bufferBytes, Duration stallTimeout, String name) {
     this.channel = channel;
     this.stallNanos = stallTimeout.toNanos();
-    this.first = ByteBuffer.allocateDirect(bufferBytes);
+    this.first = FrameSink.frameBuffer(channel, bufferBytes);
     for (int i = 1; i < BUFFERS; i++) {
-      free.add(ByteBuffer.allocateDirect(bufferBytes));
+      free.add(FrameSink.frameBuffer(channel, bufferBytes));
     }
     writer = new Thread(this::writeFrames, name);
     writer.setDaemon(true);
