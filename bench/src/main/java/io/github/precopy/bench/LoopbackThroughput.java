@@ -178,7 +178,8 @@ public final class LoopbackThroughput {
 
     printMachine(memoryBytes, repeat, warmup, seed);
     Path tlsDir = transports.contains("tls") ? makeTlsMaterial() : null;
-    try (RandomGuest guest = RandomGuest.filled(memoryBytes, seed)) {
+    try (GuestMemory memory = randomMemory(memoryBytes, seed)) {
+      EngineThroughputBenchmark.IdleGuest guest = new EngineThroughputBenchmark.IdleGuest(memory);
       MigrationEngine engine = MigrationEngine.create();
       MigrationConfig config =
           MigrationConfig.builder().downtimeLimit(Duration.ofMillis(1)).build();
@@ -236,7 +237,7 @@ public final class LoopbackThroughput {
 
   private static List<Run> runCase(
       Case c,
-      RandomGuest guest,
+      Guest guest,
       MigrationEngine engine,
       MigrationConfig config,
       TransportOptions transportOptions,
@@ -626,58 +627,24 @@ public final class LoopbackThroughput {
     }
   }
 
-  /** A guest that does not run, over memory whose every page holds random (non-zero) bytes. */
-  private static final class RandomGuest implements Guest, AutoCloseable {
-    private final GuestMemory memory;
-    private volatile boolean running = true;
-
-    private RandomGuest(GuestMemory memory) {
-      this.memory = memory;
+  /** Memory whose every page holds random (non-zero) bytes, for a guest that does not run. */
+  private static GuestMemory randomMemory(long bytes, long seed) {
+    long start = System.nanoTime();
+    GuestMemory memory = GuestMemory.anonymous(bytes);
+    SplittableRandom random = new SplittableRandom(seed);
+    byte[] page = new byte[GuestMemory.PAGE_SIZE];
+    for (long address = 0; address < bytes; address += page.length) {
+      random.nextBytes(page);
+      page[0] |= 1; // never a zero page
+      memory.write(address, page, 0, page.length);
     }
-
-    static RandomGuest filled(long bytes, long seed) {
-      long start = System.nanoTime();
-      GuestMemory memory = GuestMemory.anonymous(bytes);
-      SplittableRandom random = new SplittableRandom(seed);
-      byte[] page = new byte[GuestMemory.PAGE_SIZE];
-      for (long address = 0; address < bytes; address += page.length) {
-        random.nextBytes(page);
-        page[0] |= 1; // never a zero page
-        memory.write(address, page, 0, page.length);
-      }
-      System.out.printf(
-          Locale.ROOT,
-          "# source guest: %d pages of random bytes written in %d ms%n",
-          memory.totalPages(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-      System.out.flush();
-      return new RandomGuest(memory);
-    }
-
-    @Override
-    public GuestMemory memory() {
-      return memory;
-    }
-
-    @Override
-    public void pause() {
-      running = false;
-    }
-
-    @Override
-    public void resume() {
-      running = true;
-    }
-
-    @Override
-    public boolean isRunning() {
-      return running;
-    }
-
-    @Override
-    public void close() {
-      memory.close();
-    }
+    System.out.printf(
+        Locale.ROOT,
+        "# source guest: %d pages of random bytes written in %d ms%n",
+        memory.totalPages(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    System.out.flush();
+    return memory;
   }
 
   // ---------------------------------------------------------------------------------------------
