@@ -251,7 +251,7 @@ public final class IncomingMigration implements Closeable {
      * once and leaves the output open for the reply; a read that times out says so plainly.
      */
     InputStream input() throws IOException {
-      InputStream raw = tls == null ? socket.getInputStream() : tls.getInputStream();
+      InputStream raw = stream().getInputStream();
       return new FilterInputStream(raw) {
         @Override
         public int read() throws IOException {
@@ -284,10 +284,14 @@ public final class IncomingMigration implements Closeable {
       };
     }
 
+    /** The socket the stream goes through: TLS over the plain socket, or the plain socket. */
+    private Socket stream() {
+      return tls == null ? socket : tls;
+    }
+
     /** Reads the source's hello and answers with the greeting. */
     void handshake() throws IOException {
-      DataInputStream in =
-          new DataInputStream(tls == null ? socket.getInputStream() : tls.getInputStream());
+      DataInputStream in = new DataInputStream(stream().getInputStream());
       long hello;
       try {
         hello = in.readLong();
@@ -300,7 +304,7 @@ public final class IncomingMigration implements Closeable {
                 + Long.toHexString(hello)
                 + (tls == null ? " (is it using TLS?)" : ""));
       }
-      OutputStream out = tls == null ? socket.getOutputStream() : tls.getOutputStream();
+      OutputStream out = stream().getOutputStream();
       out.write(ByteBuffer.allocate(Long.BYTES).putLong(GREETING).array());
       out.flush();
     }
@@ -308,7 +312,7 @@ public final class IncomingMigration implements Closeable {
     /** Sends the report to the source, if it still listens. */
     void reply(DestinationReport report) {
       try {
-        OutputStream out = tls == null ? socket.getOutputStream() : tls.getOutputStream();
+        OutputStream out = stream().getOutputStream();
         report.writeTo(out);
       } catch (IOException ignored) {
         // The source has gone; the report is still returned to the caller.

@@ -1,6 +1,7 @@
 package io.github.precopy.core;
 
 import io.github.precopy.bitmap.AtomicPageBitmap;
+import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.util.zip.CRC32C;
@@ -118,7 +119,12 @@ public final class RamBlock {
   public void readPage(long page, ByteBuffer dst) {
     checkPage(page);
     long offset = page << GuestMemory.PAGE_SHIFT;
-    dst.put(chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE));
+    int at = dst.position();
+    if (dst.limit() - at < GuestMemory.PAGE_SIZE) {
+      throw new BufferOverflowException();
+    }
+    dst.put(at, chunk(offset), chunkOffset(offset), GuestMemory.PAGE_SIZE);
+    dst.position(at + GuestMemory.PAGE_SIZE);
   }
 
   /**

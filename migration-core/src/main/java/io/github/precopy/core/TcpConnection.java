@@ -38,8 +38,10 @@ final class TcpConnection implements PrecopyMigration.Completion {
   private final String name;
   private final TransportOptions options;
   private final List<Socket> sockets = new ArrayList<>();
-  private final List<SSLSocket> tlsSockets = new ArrayList<>();
-  private final List<SocketChannel> plainChannels = new ArrayList<>();
+
+  /** Per channel, the socket the stream goes through: the plain one, or TLS over it. */
+  private final List<Socket> streams = new ArrayList<>();
+
   private final CompletableFuture<DestinationReport> reply = new CompletableFuture<>();
   private volatile boolean aborted;
   private volatile boolean ended;
@@ -61,34 +63,25 @@ final class TcpConnection implements PrecopyMigration.Completion {
     for (int i = 0; i < options.channels(); i++) {
       channels.add(connect(address, i));
     }
-    watchForReply(
-        tlsSockets.isEmpty()
-            ? sockets.get(0).getInputStream()
-            : tlsSockets.get(0).getInputStream());
+    watchForReply(streams.get(0).getInputStream());
     return new MigrationStreamWriter(channels, options.ioTimeout());
   }
 
   private WritableByteChannel connect(InetSocketAddress address, int index) throws IOException {
-    int ioMillis = (int) options.ioTimeout().toMillis();
-    if (options.tls() == null) {
-      SocketChannel channel = SocketChannel.open();
-      Socket socket = channel.socket();
-      register(socket);
-      plainChannels.add(channel);
-      connect(socket, address, index);
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(ioMillis);
-      awaitGreeting(socket.getOutputStream(), socket.getInputStream(), index);
-      return channel;
-    }
-    Socket socket = new Socket();
+    SocketChannel plain = options.tls() == null ? SocketChannel.open() : null;
+    Socket socket = plain == null ? new Socket() : plain.socket();
     register(socket);
     connect(socket, address, index);
     socket.setTcpNoDelay(true);
-    socket.setSoTimeout(ioMillis);
+    socket.setSoTimeout((int) options.ioTimeout().toMillis());
+    if (plain != null) {
+      streams.add(socket);
+      awaitGreeting(socket.getOutputStream(), socket.getInputStream(), index);
+      return plain;
+    }
     SSLSocket tls =
         (SSLSocket) options.tls().getSocketFactory().createSocket(socket, host, port, true);
-    tlsSockets.add(tls);
+    streams.add(tls);
     Tls.configure(tls, false);
     try {
       tls.startHandshake();
@@ -221,11 +214,8 @@ final class TcpConnection implements PrecopyMigration.Completion {
   @Override
   public void endOfStream() throws IOException {
     ended = true;
-    for (SocketChannel channel : plainChannels) {
-      channel.shutdownOutput();
-    }
-    for (SSLSocket tls : tlsSockets) {
-      tls.shutdownOutput();
+    for (Socket stream : streams) {
+      stream.shutdownOutput();
     }
   }
 

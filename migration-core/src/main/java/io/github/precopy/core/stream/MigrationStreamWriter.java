@@ -178,8 +178,8 @@ public final class MigrationStreamWriter implements Closeable {
    * @throws IllegalStateException before the header or after the end of stream
    */
   public void writeZeroPage(RamBlock block, long page) throws IOException {
-    ChannelEncoder channel = channelFor(block, page);
-    ByteBuffer buffer = channel.recordHeader(block, blockIds.get(block), page, FLAG_ZERO, 1);
+    int id = idOf(block);
+    ByteBuffer buffer = channelFor(id, block, page).recordHeader(block, id, page, FLAG_ZERO, 1);
     buffer.put((byte) 0);
     zeroPages++;
   }
@@ -193,9 +193,9 @@ public final class MigrationStreamWriter implements Closeable {
    * @throws IllegalStateException before the header or after the end of stream
    */
   public void writePage(RamBlock block, long page) throws IOException {
-    ChannelEncoder channel = channelFor(block, page);
+    int id = idOf(block);
     ByteBuffer buffer =
-        channel.recordHeader(block, blockIds.get(block), page, FLAG_PAGE, PAGE_SIZE);
+        channelFor(id, block, page).recordHeader(block, id, page, FLAG_PAGE, PAGE_SIZE);
     block.readPage(page, buffer);
     normalPages++;
   }
@@ -211,11 +211,7 @@ public final class MigrationStreamWriter implements Closeable {
    * @throws IllegalStateException before the header or after the end of stream
    */
   public void writeDigest(RamBlock block, PageBitmap inUse) throws IOException {
-    checkWritable();
-    Integer id = blockIds.get(Objects.requireNonNull(block, "block"));
-    if (id == null) {
-      throw new IllegalArgumentException("block " + block.name() + " is not in the header");
-    }
+    int id = idOf(block);
     long pages = block.pageCount();
     if (inUse != null && inUse.size() != pages) {
       throw new IllegalArgumentException(
@@ -306,12 +302,17 @@ public final class MigrationStreamWriter implements Closeable {
     return digestPages;
   }
 
-  private ChannelEncoder channelFor(RamBlock block, long page) {
+  /** The block's id in the header, after checking that records may be written. */
+  private int idOf(RamBlock block) {
     checkWritable();
     Integer id = blockIds.get(Objects.requireNonNull(block, "block"));
     if (id == null) {
       throw new IllegalArgumentException("block " + block.name() + " is not in the header");
     }
+    return id;
+  }
+
+  private ChannelEncoder channelFor(int id, RamBlock block, long page) {
     if (page < 0 || page >= block.pageCount()) {
       throw new IndexOutOfBoundsException(
           "page " + page + " out of range [0, " + block.pageCount() + ") of " + block);
