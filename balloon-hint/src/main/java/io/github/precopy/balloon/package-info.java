@@ -5,7 +5,7 @@
  * <ul>
  *   <li>{@link io.github.precopy.balloon.FreePageHintDevice}: the device (host side), its status
  *       machine, command ids, free-page queue and consumer thread.
- *   <li>{@link io.github.precopy.balloon.BalloonDriver}: a model of Linux's driver for the
+ *   <li>{@link io.github.precopy.sim.balloon.BalloonDriver}: a model of Linux's driver for the
  *       simulated guest.
  *   <li>{@link io.github.precopy.balloon.FreePageHintProvider}: the plugin the engine finds with
  *       {@link java.util.ServiceLoader}.

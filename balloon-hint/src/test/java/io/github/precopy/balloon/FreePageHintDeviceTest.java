@@ -11,6 +11,8 @@ import io.github.precopy.balloon.FreePageHintDevice.HintCounters;
 import io.github.precopy.balloon.FreePageHintDevice.Session;
 import io.github.precopy.balloon.FreePageHintDevice.Status;
 import io.github.precopy.spi.RamRegion;
+import io.github.precopy.spi.testing.Await;
+import io.github.precopy.spi.testing.RecordingFreePageSink;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -42,7 +44,7 @@ final class FreePageHintDeviceTest {
 
   private final FreePageHintDevice device = new FreePageHintDevice();
   private final AtomicInteger interrupts = new AtomicInteger();
-  private final RecordingSink sink = new RecordingSink();
+  private final RecordingFreePageSink sink = new RecordingFreePageSink();
   private Session session;
 
   private void startDevice() {
@@ -269,7 +271,7 @@ final class FreePageHintDeviceTest {
     HintCounters counters = settle();
 
     assertThat(sink.calls())
-        .extracting(RecordingSink.Call::guestAddress)
+        .extracting(RecordingFreePageSink.Call::guestAddress)
         .containsExactly(2 * BLOCK);
     assertThat(counters.hintedPages()).isEqualTo(BLOCK / 4096);
     assertThat(counters.stale()).isEqualTo(3);
@@ -318,7 +320,9 @@ final class FreePageHintDeviceTest {
     HintCounters counters = settle();
 
     assertThat(counters.rejected()).isEqualTo(1);
-    assertThat(sink.calls()).extracting(RecordingSink.Call::guestAddress).containsExactly(60 * MIB);
+    assertThat(sink.calls())
+        .extracting(RecordingFreePageSink.Call::guestAddress)
+        .containsExactly(60 * MIB);
   }
 
   @Test
@@ -363,7 +367,7 @@ final class FreePageHintDeviceTest {
     startDevice();
     for (int run = 0; run < 30; run++) {
       AtomicLong sequence = new AtomicLong();
-      RecordingSink slowSink = new RecordingSink(sequence);
+      RecordingFreePageSink slowSink = new RecordingFreePageSink(sequence);
       slowSink.spendPerCall(random.nextLong(20_000, 200_000));
       device.disconnect(session);
       session = device.connect(slowSink, REGIONS).orElseThrow();
@@ -461,9 +465,9 @@ final class FreePageHintDeviceTest {
   void onlyOneMigrationConnectsAtATime() {
     startDevice();
 
-    assertThat(device.connect(new RecordingSink(), REGIONS)).isEmpty();
+    assertThat(device.connect(new RecordingFreePageSink(), REGIONS)).isEmpty();
     device.disconnect(session);
-    assertThat(device.connect(new RecordingSink(), REGIONS)).isPresent();
+    assertThat(device.connect(new RecordingFreePageSink(), REGIONS)).isPresent();
   }
 
   @Test

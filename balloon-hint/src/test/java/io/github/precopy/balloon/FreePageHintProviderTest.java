@@ -4,11 +4,13 @@ import static io.github.precopy.balloon.FreePageHintDevice.QUEUE_SIZE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.precopy.balloon.FreePageHintDevice.Status;
-import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.spi.MigrationOptimization;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import io.github.precopy.spi.PrecopyPhase;
 import io.github.precopy.spi.RamRegion;
+import io.github.precopy.spi.testing.Await;
+import io.github.precopy.spi.testing.FakeOptimizationContext;
+import io.github.precopy.spi.testing.RecordingFreePageSink;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,8 +26,8 @@ final class FreePageHintProviderTest {
 
   private final FreePageHintProvider provider = new FreePageHintProvider();
   private final FreePageHintDevice device = new FreePageHintDevice();
-  private final RecordingSink sink = new RecordingSink();
-  private final FakeContext context = new FakeContext(RAM, sink, device);
+  private final RecordingFreePageSink sink = new RecordingFreePageSink();
+  private final FakeOptimizationContext context = new FakeOptimizationContext(RAM, sink, device);
   private final AtomicInteger interrupts = new AtomicInteger();
 
   FreePageHintProviderTest() {
@@ -65,14 +67,13 @@ final class FreePageHintProviderTest {
     assertThat(ServiceLoader.load(MigrationOptimizationProvider.class))
         .extracting(MigrationOptimizationProvider::capability)
         .contains("free-page-hint");
-    assertThat(MigrationEngine.create().capabilities()).contains("free-page-hint");
     assertThat(provider.capability()).isEqualTo(FreePageHintProvider.CAPABILITY);
   }
 
   @Test
   void withoutADeviceTheCapabilityDoesNothingAndSaysWhy() {
     MigrationOptimization optimization =
-        provider.create(new FakeContext(RAM, sink, "not a balloon"));
+        provider.create(new FakeOptimizationContext(RAM, sink, "not a balloon"));
 
     for (PrecopyPhase phase : PrecopyPhase.values()) {
       optimization.onPhase(phase);

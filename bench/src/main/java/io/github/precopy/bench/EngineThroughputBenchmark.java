@@ -1,11 +1,11 @@
 package io.github.precopy.bench;
 
-import io.github.precopy.core.Guest;
-import io.github.precopy.core.GuestMemory;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.memory.Guest;
+import io.github.precopy.core.memory.GuestMemory;
 import java.io.OutputStream;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;

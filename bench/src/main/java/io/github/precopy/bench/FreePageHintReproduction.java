@@ -1,13 +1,13 @@
 package io.github.precopy.bench;
 
-import io.github.precopy.balloon.BalloonDriver;
-import io.github.precopy.core.GuestMemory;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
-import io.github.precopy.core.guest.SimulatedGuest;
-import io.github.precopy.core.guest.WorkloadOptions;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.sim.SimulatedGuest;
+import io.github.precopy.sim.WorkloadOptions;
+import io.github.precopy.sim.balloon.BalloonDriver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,17 +1,17 @@
 package io.github.precopy.bench;
 
-import io.github.precopy.core.Guest;
-import io.github.precopy.core.GuestMemory;
-import io.github.precopy.core.IncomingMigration;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
-import io.github.precopy.core.MigrationTarget;
 import io.github.precopy.core.PrecopyMigration;
-import io.github.precopy.core.Tls;
-import io.github.precopy.core.TransportOptions;
-import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.core.memory.Guest;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.transport.DestinationReport;
+import io.github.precopy.core.transport.IncomingMigration;
+import io.github.precopy.core.transport.MigrationTarget;
+import io.github.precopy.core.transport.Tls;
+import io.github.precopy.core.transport.TransportOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,13 +1,13 @@
 package io.github.precopy.examples;
 
 import io.github.precopy.bitmap.PageBitmap;
-import io.github.precopy.core.Guest;
-import io.github.precopy.core.GuestMemory;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
-import io.github.precopy.core.RamBlock;
+import io.github.precopy.core.memory.Guest;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.memory.RamBlock;
 import io.github.precopy.spi.MigrationOptimization;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import io.github.precopy.spi.OptimizationContext;

@@ -1,16 +1,16 @@
 package io.github.precopy.examples;
 
-import io.github.precopy.core.GuestMemory;
-import io.github.precopy.core.IncomingMigration;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
-import io.github.precopy.core.MigrationTarget;
-import io.github.precopy.core.TransportOptions;
-import io.github.precopy.core.guest.SimulatedGuest;
-import io.github.precopy.core.guest.WorkloadOptions;
-import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.transport.DestinationReport;
+import io.github.precopy.core.transport.IncomingMigration;
+import io.github.precopy.core.transport.MigrationTarget;
+import io.github.precopy.core.transport.TransportOptions;
+import io.github.precopy.sim.SimulatedGuest;
+import io.github.precopy.sim.WorkloadOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;

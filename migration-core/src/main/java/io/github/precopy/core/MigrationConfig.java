@@ -2,18 +2,21 @@ package io.github.precopy.core;
 
 import io.github.precopy.spi.ConvergencePolicy;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What one migration does: which capabilities it enables (QEMU's {@code migrate-set-capabilities})
  * and its parameters ({@code migrate-set-parameters}). Immutable; build with {@link #builder()}.
  *
- * <p>Defaults: no capability, unlimited bandwidth, a 300 ms downtime limit (QEMU's default), QEMU's
- * convergence rule, verification on.
+ * <p>Defaults: no capability, unlimited bandwidth, a 300 ms downtime limit (QEMU's default), the
+ * engine's convergence policy (QEMU's rule unless the engine binds another), verification on.
  */
 public final class MigrationConfig {
 
@@ -28,11 +31,11 @@ public final class MigrationConfig {
   private final boolean verify;
 
   private MigrationConfig(Builder builder) {
-    this.capabilities = Set.copyOf(builder.capabilities);
+    this.capabilities = Collections.unmodifiableSortedSet(new TreeSet<>(builder.capabilities));
     this.maxBandwidthBytesPerSecond = builder.maxBandwidthBytesPerSecond;
     this.downtimeLimit = builder.downtimeLimit;
     this.convergencePolicy = builder.convergencePolicy;
-    this.options = Map.copyOf(builder.options);
+    this.options = Collections.unmodifiableMap(new TreeMap<>(builder.options));
     this.verify = builder.verify;
   }
 
@@ -46,7 +49,7 @@ public final class MigrationConfig {
     return builder().build();
   }
 
-  /** The enabled capability names, e.g. {@code free-page-hint}. */
+  /** The enabled capability names, e.g. {@code free-page-hint}, sorted. */
   public Set<String> capabilities() {
     return capabilities;
   }
@@ -61,19 +64,23 @@ public final class MigrationConfig {
     return downtimeLimit;
   }
 
-  /** Decides after each sync whether to continue, switch over or give up. */
-  public ConvergencePolicy convergencePolicy() {
-    return convergencePolicy;
+  /**
+   * Decides after each sync whether to continue, switch over or give up; empty for the engine's
+   * default ({@link EngineModule}).
+   */
+  public Optional<ConvergencePolicy> convergencePolicy() {
+    return Optional.ofNullable(convergencePolicy);
   }
 
-  /** Free-form options passed to optimisations, by name. */
+  /** Free-form options passed to optimisations, by name, sorted. */
   public Map<String, String> options() {
     return options;
   }
 
   /**
-   * Whether to compare, after completion, every page the guest had in use at switch-over with the
-   * destination (in-process migrations only).
+   * Whether to verify, after completion, every page the guest had in use at switch-over: byte for
+   * byte against an in-process destination, through the digest the stream carries for any other
+   * (the destination checks it; over TCP it replies with the outcome).
    */
   public boolean verify() {
     return verify;
@@ -95,7 +102,7 @@ public final class MigrationConfig {
     private final Set<String> capabilities = new LinkedHashSet<>();
     private long maxBandwidthBytesPerSecond = UNLIMITED;
     private Duration downtimeLimit = Duration.ofMillis(300);
-    private ConvergencePolicy convergencePolicy = ConvergencePolicy.qemu();
+    private ConvergencePolicy convergencePolicy;
     private final Map<String, String> options = new TreeMap<>();
     private boolean verify = true;
 

@@ -2,9 +2,22 @@ package io.github.precopy.core;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Guice;
+import com.google.inject.Inject;
 import com.google.inject.Injector;
+import com.google.inject.Module;
 import com.google.inject.Stage;
 import com.google.inject.multibindings.Multibinder;
+import com.google.inject.util.Modules;
+import io.github.precopy.core.engine.Connection;
+import io.github.precopy.core.engine.MigrationContext;
+import io.github.precopy.core.engine.OptimizationRegistry;
+import io.github.precopy.core.engine.Optimizations;
+import io.github.precopy.core.engine.RamState;
+import io.github.precopy.core.memory.DirtyTracker;
+import io.github.precopy.core.memory.Guest;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.transport.MigrationTarget;
+import io.github.precopy.spi.ConvergencePolicy;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -25,8 +38,10 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Plugins are found with {@link java.util.ServiceLoader}; a plugin's capability is only
- * available, and its optimisation created only for migrations that enable it. Thread-safe: one
- * engine may run many migrations, each on its own thread.
+ * available, and its optimisation created only for migrations that enable it. The engine is
+ * assembled with Guice from {@link EngineModule}, whose bindings a caller's module may override
+ * ({@link Builder#override}); {@link #create()} needs no Guice at all. Thread-safe: one engine may
+ * run many migrations, each on its own thread, and at most one at a time of any one guest memory.
  */
 public final class MigrationEngine {
 
@@ -34,9 +49,14 @@ public final class MigrationEngine {
   private static final AtomicInteger MIGRATIONS = new AtomicInteger();
 
   private final OptimizationRegistry registry;
+  private final ConvergencePolicy defaultPolicy;
+  private final Ticker ticker;
 
-  private MigrationEngine(OptimizationRegistry registry) {
+  @Inject
+  MigrationEngine(OptimizationRegistry registry, ConvergencePolicy defaultPolicy, Ticker ticker) {
     this.registry = registry;
+    this.defaultPolicy = defaultPolicy;
+    this.ticker = ticker;
   }
 
   /** An engine with the plugins found by the context class loader (or this class's). */
@@ -44,7 +64,7 @@ public final class MigrationEngine {
     return builder().build();
   }
 
-  /** A builder to choose the class loader or add providers without a jar. */
+  /** A builder to choose the class loader, add providers without a jar or override bindings. */
   public static Builder builder() {
     return new Builder();
   }
@@ -56,7 +76,8 @@ public final class MigrationEngine {
 
   /**
    * Starts migrating {@code source} into a destination memory in this process, through the encoded
-   * stream and a bounded pipe, and verifies the destination after completion.
+   * stream and a bounded pipe, and verifies the destination after completion: {@link #start(Guest,
+   * MigrationConfig, MigrationTarget)} to {@link MigrationTarget#inProcess}.
    *
    * @param destination memory with the same RAM block layout as the source's
    * @throws IllegalArgumentException if a capability is unknown (the message lists the available
@@ -64,65 +85,92 @@ public final class MigrationEngine {
    */
   public PrecopyMigration startInProcess(
       Guest source, GuestMemory destination, MigrationConfig config) {
-    return startInProcess(source, destination, config, stats -> {});
+    return start(source, config, MigrationTarget.inProcess(destination));
   }
 
   /**
    * As {@link #startInProcess(Guest, GuestMemory, MigrationConfig)}, calling {@code progress} with
-   * a snapshot at least every 100 ms and once at the end, on a separate thread.
+   * a snapshot every 100 ms and once at the end, on a thread of its own.
    */
   public PrecopyMigration startInProcess(
       Guest source,
       GuestMemory destination,
       MigrationConfig config,
       Consumer<MigrationStats> progress) {
-    Objects.requireNonNull(destination, "destination");
-    return start(source, config, new InProcessCompletion(source.memory(), destination), progress);
+    return start(source, config, MigrationTarget.inProcess(destination), progress);
   }
 
   /**
    * Starts migrating {@code source} into {@code out}, one channel, which the migration closes at
-   * the end. The stream carries the digest of the pages in use (unless {@link
-   * MigrationConfig#verify()} is off); the peer at the other end validates, applies and verifies
-   * it. Nothing comes back, so nothing is verified here.
+   * the end: {@link MigrationTarget#stream}. The stream carries the digest of the pages in use
+   * (unless {@link MigrationConfig#verify()} is off); the peer at the other end validates, applies
+   * and verifies it. Nothing comes back, so nothing is verified here.
    */
   public PrecopyMigration start(
       Guest source, MigrationConfig config, OutputStream out, Consumer<MigrationStats> progress) {
-    Objects.requireNonNull(out, "out");
-    return start(source, config, new StreamCompletion(out), progress);
+    return start(source, config, MigrationTarget.stream(out), progress);
   }
 
   /**
-   * Starts migrating {@code source} to {@code target}: a {@code precopy incoming} destination over
-   * TCP, which verifies the digest of the pages in use and reports back, or a snapshot file.
-   * Connecting is part of the migration: a destination that cannot be reached makes it fail, with
-   * the cause in its statistics.
+   * Starts migrating {@code source} to {@code target}: a destination over TCP, which verifies the
+   * digest of the pages in use and reports back, a snapshot file, a memory in this process or a
+   * stream. Connecting is part of the migration: a destination that cannot be reached makes it
+   * fail, with the cause in its statistics.
+   *
+   * @throws IllegalArgumentException if a capability is unknown (the message lists the available
+   *     ones) or the target does not fit the guest; nothing has started then
+   * @throws IllegalStateException if another migration of the guest's memory is running
+   */
+  public PrecopyMigration start(Guest source, MigrationConfig config, MigrationTarget target) {
+    return launch(source, config, target, null);
+  }
+
+  /**
+   * As {@link #start(Guest, MigrationConfig, MigrationTarget)}, calling {@code progress} with a
+   * snapshot every 100 ms and once at the end, on a thread of its own.
    */
   public PrecopyMigration start(
       Guest source,
       MigrationConfig config,
       MigrationTarget target,
       Consumer<MigrationStats> progress) {
-    Objects.requireNonNull(target, "target");
-    return start(source, config, target.connection(source.memory()), progress);
+    return launch(source, config, target, Objects.requireNonNull(progress, "progress"));
   }
 
-  private PrecopyMigration start(
+  private PrecopyMigration launch(
       Guest source,
       MigrationConfig config,
-      PrecopyMigration.Completion completion,
+      MigrationTarget target,
       Consumer<MigrationStats> progress) {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(progress, "progress");
-    RamState ram = new RamState(source.memory());
-    Optimizations optimizations =
-        new Optimizations(
-            registry.providersFor(config.capabilities()), new Context(source, config, ram));
-    PrecopyMigration migration =
-        new PrecopyMigration(source, config, optimizations, ram, completion);
-    migration.start("precopy-migration-" + MIGRATIONS.incrementAndGet());
-    migration.startProgressReports(progress, PROGRESS_PERIOD_MILLIS);
+    Objects.requireNonNull(target, "target");
+    registry.checkAvailable(config.capabilities());
+    DirtyTracker dirtyTracker = source.memory().startDirtyTracking();
+    PrecopyMigration migration;
+    try {
+      Connection connection = target.connect(source.memory());
+      RamState ram = new RamState(source.memory(), dirtyTracker);
+      Optimizations optimizations =
+          new Optimizations(
+              registry.providersFor(config.capabilities()),
+              new MigrationContext(source, config.options(), ram));
+      migration =
+          new PrecopyMigration(
+              source,
+              config,
+              config.convergencePolicy().orElse(defaultPolicy),
+              ram,
+              dirtyTracker,
+              optimizations,
+              connection,
+              ticker);
+    } catch (RuntimeException | Error e) {
+      dirtyTracker.close();
+      throw e;
+    }
+    migration.start(
+        "precopy-migration-" + MIGRATIONS.incrementAndGet(), progress, PROGRESS_PERIOD_MILLIS);
     return migration;
   }
 
@@ -130,6 +178,7 @@ public final class MigrationEngine {
   public static final class Builder {
     private ClassLoader classLoader;
     private final List<MigrationOptimizationProvider> added = new ArrayList<>();
+    private final List<Module> overrides = new ArrayList<>();
 
     private Builder() {}
 
@@ -142,6 +191,16 @@ public final class MigrationEngine {
     /** Adds a provider as if it had been found on the class path. */
     public Builder addProvider(MigrationOptimizationProvider provider) {
       added.add(Objects.requireNonNull(provider, "provider"));
+      return this;
+    }
+
+    /**
+     * Overrides bindings of {@link EngineModule} with those of {@code module} (Guice's {@code
+     * Modules.override}), e.g. another default {@link ConvergencePolicy}. Providers that {@code
+     * module} adds to the {@code Set<MigrationOptimizationProvider>} join those found.
+     */
+    public Builder override(Module module) {
+      overrides.add(Objects.requireNonNull(module, "module"));
       return this;
     }
 
@@ -159,19 +218,30 @@ public final class MigrationEngine {
         loader = MigrationEngine.class.getClassLoader();
       }
       List<MigrationOptimizationProvider> extra = List.copyOf(added);
-      Injector injector =
-          Guice.createInjector(
-              Stage.PRODUCTION,
-              new EngineModule(loader),
-              new AbstractModule() {
-                @Override
-                protected void configure() {
-                  Multibinder<MigrationOptimizationProvider> providers =
-                      Multibinder.newSetBinder(binder(), MigrationOptimizationProvider.class);
-                  extra.forEach(provider -> providers.addBinding().toInstance(provider));
-                }
-              });
-      return new MigrationEngine(injector.getInstance(OptimizationRegistry.class));
+      Module engine =
+          Modules.override(
+                  new EngineModule(loader),
+                  new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                      Multibinder<MigrationOptimizationProvider> providers =
+                          Multibinder.newSetBinder(binder(), MigrationOptimizationProvider.class);
+                      extra.forEach(provider -> providers.addBinding().toInstance(provider));
+                      bind(MigrationEngine.class);
+                    }
+                  })
+              .with(overrides);
+      Injector injector;
+      try {
+        injector = Guice.createInjector(Stage.PRODUCTION, engine);
+      } catch (com.google.inject.CreationException | com.google.inject.ProvisionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof IllegalStateException || cause instanceof IllegalArgumentException) {
+          throw (RuntimeException) cause;
+        }
+        throw e;
+      }
+      return injector.getInstance(MigrationEngine.class);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.github.precopy.core;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,9 +17,9 @@ import java.util.Map;
  * @param expectedDowntimeMillis {@code expected-downtime}: remaining bytes at the measured
  *     bandwidth
  * @param ram {@code ram}
- * @param optimizations per enabled capability, the figures its optimisation reports (e.g. {@code
- *     free-page-hint} → {@code hinted-pages}); a capability whose optimisation failed reports
- *     {@code error}
+ * @param optimizations per enabled capability in name order, the figures its optimisation reports
+ *     in the order it reports them (e.g. {@code free-page-hint} → {@code hinted-pages}); a
+ *     capability whose optimisation failed reports {@code error}
  * @param verification {@code verification}, or null when not verified (yet)
  * @param rounds per-round figures, one per dirty-log sync
  * @param errorDescription {@code error-desc}: why the migration failed, or null
@@ -34,9 +36,13 @@ public record MigrationStats(
     List<Round> rounds,
     String errorDescription) {
 
-  /** Copies the collections. */
+  /** Copies the collections, keeping the order of their keys. */
   public MigrationStats {
-    optimizations = Map.copyOf(optimizations);
+    Map<String, Map<String, Object>> copy = new LinkedHashMap<>();
+    optimizations.forEach(
+        (name, figures) ->
+            copy.put(name, Collections.unmodifiableMap(new LinkedHashMap<>(figures))));
+    optimizations = Collections.unmodifiableMap(copy);
     rounds = List.copyOf(rounds);
   }
 

@@ -1,12 +1,18 @@
 package io.github.precopy.core;
 
 import io.github.precopy.bitmap.PageBitmap;
+import io.github.precopy.core.engine.Connection;
+import io.github.precopy.core.engine.Optimizations;
+import io.github.precopy.core.engine.RamState;
+import io.github.precopy.core.memory.DirtyTracker;
+import io.github.precopy.core.memory.Guest;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.memory.RamBlock;
 import io.github.precopy.core.stream.MigrationStreamWriter;
+import io.github.precopy.spi.ConvergencePolicy;
 import io.github.precopy.spi.ConvergencePolicy.Decision;
 import io.github.precopy.spi.ConvergenceState;
 import io.github.precopy.spi.PrecopyPhase;
-import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
@@ -31,110 +37,68 @@ import java.util.function.Consumer;
 public final class PrecopyMigration {
 
   private static final int BATCH_PAGES = 256;
-  private static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final Guest guest;
   private final MigrationConfig config;
+  private final ConvergencePolicy policy;
   private final RamState ram;
+  private final DirtyTracker dirtyTracker;
   private final Optimizations optimizations;
-  private final Completion completion;
+  private final Connection connection;
+  private final Ticker ticker;
+  private final long startNanos;
+  private final TransferCounters counters;
+  private final RoundLog rounds;
+  private final RateLimiter rateLimiter;
   private final CountDownLatch done = new CountDownLatch(1);
-  private final List<MigrationStats.Round> rounds = new ArrayList<>();
 
   private volatile MigrationStatus status = MigrationStatus.SETUP;
   private volatile boolean cancelRequested;
   private volatile String error;
-  private volatile long startNanos;
   private volatile long endNanos;
   private volatile long setupMillis;
-  private volatile long pauseNanos;
-  private volatile boolean pausedByMigration;
   private volatile long downtimeMillis;
-  private volatile MigrationStats.Verification verification;
-
-  // Written by the migration thread only; read by stats().
-  private volatile long transferred;
-  private volatile long normalPages;
-  private volatile long zeroPages;
-  private volatile long precopyBytes;
-  private volatile long downtimeBytes;
   private volatile long syncCount;
-  private volatile long dirtyPagesRate;
-  private volatile double bandwidthBytesPerSecond;
-  private volatile long pagesPerSecond;
-
-  private long windowStartNanos;
-  private long windowBytes;
-  private long windowPages;
-  private long periodStartNanos;
-  private long periodDirtyPages;
-  private long roundPages;
-  private long roundStartBytes;
-  private PageBitmap[] inUseAtSwitchover;
-
-  /**
-   * The transport and the destination behind it: opening the stream, ending it, waiting for and
-   * verifying the destination.
-   */
-  interface Completion {
-    /**
-     * Connects to the destination and returns the writer of the stream; on the migration thread.
-     */
-    MigrationStreamWriter open() throws IOException;
-
-    /**
-     * Whether the destination is elsewhere: the stream then carries the digest of the pages in use,
-     * and downtime ends, as in QEMU, once the last page is written.
-     */
-    boolean remote();
-
-    /** Ends the stream once its end-of-stream record is written (closes the output side). */
-    void endOfStream() throws IOException;
-
-    /** Waits until the destination holds every page; throws if it failed. Default: no wait. */
-    default void awaitDestination() throws Exception {}
-
-    /** Compares the pages in use at switch-over, or returns null (the default) when it cannot. */
-    default MigrationStats.Verification verify(PageBitmap[] inUse) {
-      return null;
-    }
-
-    /** Breaks the transport after a failure or cancel; returns at once, from any thread. */
-    void abort(Throwable cause);
-
-    /**
-     * Waits, bounded, until the destination no longer touches its memory, so that the caller may
-     * release it once the migration has ended. Default: nothing to wait for.
-     */
-    default void awaitStopped() {}
-
-    /**
-     * The failure as the user should see it: a transport error caused by a destination that gave up
-     * is explained by the destination's reason, where it sent one (waits for it, bounded).
-     */
-    default Throwable explain(Throwable failure) {
-      return failure;
-    }
-  }
+  private volatile MigrationStats.Verification verification;
+  private boolean pausedByMigration;
 
   PrecopyMigration(
       Guest guest,
       MigrationConfig config,
-      Optimizations optimizations,
+      ConvergencePolicy policy,
       RamState ram,
-      Completion completion) {
+      DirtyTracker dirtyTracker,
+      Optimizations optimizations,
+      Connection connection,
+      Ticker ticker) {
     this.guest = guest;
     this.config = config;
-    this.optimizations = optimizations;
+    this.policy = policy;
     this.ram = ram;
-    this.completion = completion;
+    this.dirtyTracker = dirtyTracker;
+    this.optimizations = optimizations;
+    this.connection = connection;
+    this.ticker = ticker;
+    this.startNanos = ticker.nanoTime();
+    this.counters = new TransferCounters(startNanos);
+    this.rounds = new RoundLog(startNanos);
+    this.rateLimiter = new RateLimiter(config.maxBandwidthBytesPerSecond(), ticker);
   }
 
-  void start(String threadName) {
-    startNanos = System.nanoTime();
+  /**
+   * Runs the migration on a new thread named {@code threadName}; with a {@code progress} listener
+   * (may be null), a second thread calls it with a snapshot every {@code periodMillis} and once at
+   * the end.
+   */
+  void start(String threadName, Consumer<MigrationStats> progress, long periodMillis) {
     Thread thread = new Thread(this::run, threadName);
     thread.setDaemon(true);
     thread.start();
+    if (progress != null) {
+      Thread reporter = new Thread(() -> report(progress, periodMillis), threadName + "-progress");
+      reporter.setDaemon(true);
+      reporter.start();
+    }
   }
 
   /** The current status. */
@@ -148,7 +112,7 @@ public final class PrecopyMigration {
    */
   public void cancel() {
     cancelRequested = true;
-    completion.abort(new CancellationException("migration cancelled"));
+    connection.abort(new CancellationException("migration cancelled"));
   }
 
   /** Waits for the migration to end and returns its final statistics. */
@@ -168,13 +132,10 @@ public final class PrecopyMigration {
 
   /** A snapshot of the figures now; final once {@link #status()} is final. */
   public MigrationStats stats() {
-    long now = endNanos != 0 ? endNanos : System.nanoTime();
+    long now = endNanos != 0 ? endNanos : ticker.nanoTime();
     long remaining = ram.dirtyPages() << GuestMemory.PAGE_SHIFT;
-    double bandwidth = bandwidthBytesPerSecond;
-    List<MigrationStats.Round> roundsNow;
-    synchronized (rounds) {
-      roundsNow = List.copyOf(rounds);
-    }
+    TransferCounters.Snapshot sent = counters.snapshot();
+    double bandwidth = sent.bandwidthBytesPerSecond();
     return new MigrationStats(
         status,
         TimeUnit.NANOSECONDS.toMillis(now - startNanos),
@@ -182,28 +143,28 @@ public final class PrecopyMigration {
         downtimeMillis,
         bandwidth > 0 ? (long) (remaining * 1000.0 / bandwidth) : 0,
         new MigrationStats.Ram(
-            transferred,
+            sent.transferred(),
             remaining,
             guest.memory().totalBytes(),
-            zeroPages,
-            normalPages,
-            normalPages << GuestMemory.PAGE_SHIFT,
+            sent.zeroPages(),
+            sent.normalPages(),
+            sent.normalPages() << GuestMemory.PAGE_SHIFT,
             syncCount,
-            dirtyPagesRate,
+            rounds.dirtyPagesRate(),
             bandwidth * 8 / 1_000_000,
-            pagesPerSecond,
-            precopyBytes,
-            downtimeBytes),
+            sent.pagesPerSecond(),
+            sent.precopyBytes(),
+            sent.downtimeBytes()),
         optimizations.statistics(),
         verification,
-        roundsNow,
+        rounds.rounds(),
         error);
   }
 
   private void run() {
     MigrationStreamWriter writer = null;
     try {
-      writer = completion.open();
+      writer = connection.open();
       setup(writer);
       status = MigrationStatus.ACTIVE;
       iterate(writer);
@@ -218,39 +179,36 @@ public final class PrecopyMigration {
       ram.acceptHints(false);
       optimizations.notify(PrecopyPhase.CLEANUP);
       optimizations.close();
+      dirtyTracker.close();
       if (endNanos == 0) {
-        endNanos = System.nanoTime();
+        endNanos = ticker.nanoTime();
       }
       done.countDown();
     }
   }
 
-  private void setup(MigrationStreamWriter writer) throws IOException {
+  private void setup(MigrationStreamWriter writer) throws Exception {
     writer.writeHeader(guest.memory().blocks());
     ram.markAllDirty();
     ram.acceptHints(true);
-    long now = System.nanoTime();
-    windowStartNanos = now;
-    periodStartNanos = now;
-    syncWithNotifications(true);
+    sync(true);
     optimizations.notify(PrecopyPhase.SETUP);
-    transferred = writer.bytesWritten();
-    setupMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    counters.streamBytes(writer.bytesWritten());
+    setupMillis = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - startNanos);
   }
 
-  private void iterate(MigrationStreamWriter writer) throws IOException, InterruptedException {
+  private void iterate(MigrationStreamWriter writer) throws Exception {
     int[] blocks = new int[BATCH_PAGES];
     long[] pages = new long[BATCH_PAGES];
     while (true) {
       checkCancelled();
-      int taken = ram.takeDirtyPages(blocks, pages, throttle());
-      send(writer, blocks, pages, taken, true);
-      updateWindow();
-      long threshold = thresholdBytes();
-      if ((ram.dirtyPages() << GuestMemory.PAGE_SHIFT) <= threshold) {
+      int taken = ram.takeDirtyPages(blocks, pages, rateLimiter.pagesAllowed(BATCH_PAGES));
+      rateLimiter.sent(send(writer, blocks, pages, taken, true));
+      long threshold = (long) (counters.bandwidthBytesPerSecond() * downtimeLimitMillis() / 1000.0);
+      if (remainingBytes() <= threshold) {
         writer.flush();
-        syncWithNotifications(true);
-        Decision decision = config.convergencePolicy().decide(convergenceState());
+        sync(true);
+        Decision decision = policy.decide(convergenceState());
         if (decision == Decision.STOP_AND_COPY) {
           return;
         }
@@ -259,7 +217,7 @@ public final class PrecopyMigration {
               "convergence policy gave up after "
                   + syncCount
                   + " syncs with "
-                  + (ram.dirtyPages() << GuestMemory.PAGE_SHIFT)
+                  + remainingBytes()
                   + " bytes still dirty");
         }
       }
@@ -270,11 +228,11 @@ public final class PrecopyMigration {
     checkCancelled();
     pausedByMigration = guest.isRunning();
     guest.pause();
-    pauseNanos = System.nanoTime();
-    inUseAtSwitchover = inUsePages();
+    long pauseNanos = ticker.nanoTime();
+    PageBitmap[] inUse = inUsePages();
     optimizations.notify(PrecopyPhase.COMPLETE);
     ram.acceptHints(false);
-    syncWithNotifications(false);
+    sync(false);
     int[] blocks = new int[BATCH_PAGES];
     long[] pages = new long[BATCH_PAGES];
     int taken;
@@ -283,132 +241,85 @@ public final class PrecopyMigration {
       send(writer, blocks, pages, taken, false);
     }
     writer.flush();
-    long lastPageNanos = System.nanoTime();
-    if (completion.remote() && config.verify()) {
+    long lastPageNanos = ticker.nanoTime();
+    if (connection.remote() && config.verify()) {
       List<RamBlock> ramBlocks = guest.memory().blocks();
       for (int i = 0; i < ramBlocks.size(); i++) {
-        writer.writeDigest(ramBlocks.get(i), inUseAtSwitchover[i]);
+        writer.writeDigest(ramBlocks.get(i), inUse[i]);
       }
     }
     writer.writeEndOfStream();
-    completion.endOfStream();
-    transferred = writer.bytesWritten();
-    completion.awaitDestination();
-    long stopNanos = completion.remote() ? lastPageNanos : System.nanoTime();
+    counters.streamBytes(writer.bytesWritten());
+    connection.finish();
+    long stopNanos = connection.remote() ? lastPageNanos : ticker.nanoTime();
     downtimeMillis = TimeUnit.NANOSECONDS.toMillis(stopNanos - pauseNanos);
-    endNanos = System.nanoTime();
+    endNanos = ticker.nanoTime();
     if (config.verify()) {
-      verification = completion.verify(inUseAtSwitchover);
+      Connection.Verified verified = connection.verify(inUse);
+      if (verified != null) {
+        verification =
+            new MigrationStats.Verification(verified.pagesChecked(), verified.mismatches());
+      }
     }
   }
 
-  private void send(
+  /** Sends one batch of pages, each as a ZERO record or whole; returns the bytes it took. */
+  private long send(
       MigrationStreamWriter writer, int[] blocks, long[] pages, int count, boolean guestRunning)
-      throws IOException {
+      throws Exception {
     List<RamBlock> ramBlocks = guest.memory().blocks();
     long before = writer.bytesWritten();
+    int zero = 0;
     for (int i = 0; i < count; i++) {
       RamBlock block = ramBlocks.get(blocks[i]);
       if (block.isZeroPage(pages[i])) {
         writer.writeZeroPage(block, pages[i]);
-        zeroPages++;
+        zero++;
       } else {
         writer.writePage(block, pages[i]);
-        normalPages++;
       }
     }
-    long bytes = writer.bytesWritten() - before;
-    transferred = writer.bytesWritten();
-    if (guestRunning) {
-      precopyBytes += bytes;
-    } else {
-      downtimeBytes += bytes;
-    }
-    windowBytes += bytes;
-    windowPages += count;
-    roundPages += count;
+    long after = writer.bytesWritten();
+    counters.batch(after, after - before, count - zero, zero, guestRunning, ticker.nanoTime());
+    rounds.pagesSent(count);
+    return after - before;
   }
 
-  /**
-   * Sleeps out the rest of the window once its share of max-bandwidth is spent.
-   *
-   * @return how many pages may be sent now without exceeding the window's share
-   */
-  private int throttle() throws InterruptedException {
-    long limit = config.maxBandwidthBytesPerSecond();
-    if (limit == MigrationConfig.UNLIMITED) {
-      return BATCH_PAGES;
-    }
-    long budget = Math.max(GuestMemory.PAGE_SIZE, limit / 10);
-    if (windowBytes >= budget) {
-      long sleep = windowStartNanos + WINDOW_NANOS - System.nanoTime();
-      if (sleep > 0) {
-        TimeUnit.NANOSECONDS.sleep(sleep);
-      }
-      updateWindow();
-    }
-    long pages = (budget - windowBytes + GuestMemory.PAGE_SIZE - 1) >>> GuestMemory.PAGE_SHIFT;
-    return (int) Math.max(1, Math.min(BATCH_PAGES, pages));
-  }
-
-  /** Every 100 ms: bandwidth, pages per second (QEMU's {@code migration_update_counters}). */
-  private void updateWindow() {
-    long now = System.nanoTime();
-    long elapsed = now - windowStartNanos;
-    if (elapsed >= WINDOW_NANOS) {
-      bandwidthBytesPerSecond = windowBytes * 1e9 / elapsed;
-      pagesPerSecond = (long) (windowPages * 1e9 / elapsed);
-      windowStartNanos = now;
-      windowBytes = 0;
-      windowPages = 0;
-    }
-  }
-
-  private long thresholdBytes() {
-    return (long) (bandwidthBytesPerSecond * config.downtimeLimit().toMillis() / 1000.0);
-  }
-
-  private ConvergenceState convergenceState() {
-    return new ConvergenceState(
-        syncCount,
-        ram.dirtyPages() << GuestMemory.PAGE_SHIFT,
-        bandwidthBytesPerSecond,
-        config.downtimeLimit().toMillis(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
-        dirtyPagesRate);
-  }
-
-  private void syncWithNotifications(boolean guestRunning) {
+  private void sync(boolean guestRunning) {
     optimizations.notify(PrecopyPhase.BEFORE_BITMAP_SYNC);
     SyncEvent event = new SyncEvent();
     event.begin();
     long newlyDirty = ram.sync();
     assert ram.countMatchesBitmaps() : "dirty page count differs from the bitmaps' popcount";
     long count = ++syncCount;
-    long now = System.nanoTime();
-    periodDirtyPages += newlyDirty;
-    long period = now - periodStartNanos;
-    if (period >= TimeUnit.SECONDS.toNanos(1)) {
-      dirtyPagesRate = (long) (periodDirtyPages * 1e9 / period);
-      periodStartNanos = now;
-      periodDirtyPages = 0;
-    }
-    long remaining = ram.dirtyPages() << GuestMemory.PAGE_SHIFT;
-    synchronized (rounds) {
-      rounds.add(
-          new MigrationStats.Round(
-              count,
-              TimeUnit.NANOSECONDS.toMillis(now - startNanos),
-              roundPages,
-              transferred - roundStartBytes,
-              newlyDirty,
-              remaining,
-              guestRunning));
-    }
-    event.finish(count, newlyDirty, remaining, roundPages, guestRunning);
-    roundPages = 0;
-    roundStartBytes = transferred;
+    MigrationStats.Round round =
+        rounds.endRound(
+            count,
+            ticker.nanoTime(),
+            counters.transferred(),
+            newlyDirty,
+            remainingBytes(),
+            guestRunning);
+    event.finish(count, newlyDirty, round.remainingBytes(), round.pagesSent(), guestRunning);
     optimizations.notify(PrecopyPhase.AFTER_BITMAP_SYNC);
+  }
+
+  private long remainingBytes() {
+    return ram.dirtyPages() << GuestMemory.PAGE_SHIFT;
+  }
+
+  private long downtimeLimitMillis() {
+    return config.downtimeLimit().toMillis();
+  }
+
+  private ConvergenceState convergenceState() {
+    return new ConvergenceState(
+        syncCount,
+        remainingBytes(),
+        counters.bandwidthBytesPerSecond(),
+        downtimeLimitMillis(),
+        TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - startNanos),
+        rounds.dirtyPagesRate());
   }
 
   private PageBitmap[] inUsePages() {
@@ -428,12 +339,11 @@ public final class PrecopyMigration {
 
   private void end(Throwable e) {
     boolean cancelled = cancelRequested || e instanceof CancellationException;
-    String description = describe(cancelled ? e : completion.explain(e));
-    completion.abort(e);
+    String description;
     try {
-      completion.awaitStopped();
+      description = describe(connection.stop(cancelled ? new CancellationException() : e));
     } catch (RuntimeException stuck) {
-      description += "; " + stuck.getMessage();
+      description = describe(e) + "; " + stuck.getMessage();
     }
     error = cancelled ? null : description;
     if (pausedByMigration) {
@@ -443,7 +353,7 @@ public final class PrecopyMigration {
         error = description + "; the guest did not resume: " + describe(resumeFailure);
       }
     }
-    endNanos = System.nanoTime();
+    endNanos = ticker.nanoTime();
     status = cancelled ? MigrationStatus.CANCELLED : MigrationStatus.FAILED;
   }
 
@@ -452,22 +362,14 @@ public final class PrecopyMigration {
     return message == null ? e.toString() : message;
   }
 
-  /** Calls {@code listener} with a snapshot every {@code periodMillis} until the migration ends. */
-  void startProgressReports(Consumer<MigrationStats> listener, long periodMillis) {
-    Thread reporter =
-        new Thread(
-            () -> {
-              try {
-                while (!done.await(periodMillis, TimeUnit.MILLISECONDS)) {
-                  listener.accept(stats());
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              listener.accept(stats());
-            },
-            "precopy-progress");
-    reporter.setDaemon(true);
-    reporter.start();
+  private void report(Consumer<MigrationStats> listener, long periodMillis) {
+    try {
+      while (!done.await(periodMillis, TimeUnit.MILLISECONDS)) {
+        listener.accept(stats());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    listener.accept(stats());
   }
 }

@@ -2,7 +2,15 @@ package io.github.precopy.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.memory.RamBlock;
+import io.github.precopy.core.testing.Loopback;
+import io.github.precopy.core.testing.LoopbackProxy;
+import io.github.precopy.core.testing.TestGuest;
+import io.github.precopy.core.testing.TestMemories;
+import io.github.precopy.core.transport.DestinationReport;
+import io.github.precopy.core.transport.MigrationTarget;
+import io.github.precopy.core.transport.TransportOptions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -152,7 +160,7 @@ final class FaultInjectionTest {
 
   /** A filled guest with a copy of its memory, a destination and a proxy in front of it. */
   private final class Fixture implements AutoCloseable {
-    final StaticGuest guest;
+    final TestGuest guest;
     final GuestMemory copy;
     final GuestMemory destinationMemory;
     final Loopback destination;
@@ -160,12 +168,12 @@ final class FaultInjectionTest {
     final Duration sourceTimeout;
 
     Fixture(long seed, Duration sourceTimeout, Duration destinationTimeout) throws Exception {
-      this.guest = StaticGuest.filled(GUEST_BYTES, seed);
+      this.guest = TestGuest.filled(GUEST_BYTES, seed);
       this.copy = GuestMemory.anonymous(GUEST_BYTES);
       for (long page = 0; page < GUEST_BYTES >>> GuestMemory.PAGE_SHIFT; page++) {
         byte[] bytes = new byte[GuestMemory.PAGE_SIZE];
         guest.memory().blocks().get(0).readPage(page, bytes, 0);
-        copy.blocks().get(0).loadPage(page, bytes, 0);
+        copy.write(page << GuestMemory.PAGE_SHIFT, bytes, 0, bytes.length);
       }
       this.destinationMemory = GuestMemory.anonymous(GUEST_BYTES);
       this.destination =

@@ -7,16 +7,18 @@ import static io.github.precopy.spi.PrecopyPhase.COMPLETE;
 import static io.github.precopy.spi.PrecopyPhase.SETUP;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.precopy.core.guest.SimulatedGuest;
-import io.github.precopy.core.guest.WorkloadOptions;
-import io.github.precopy.core.stream.Destination;
-import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.memory.RamBlock;
+import io.github.precopy.core.testing.TestGuest;
+import io.github.precopy.core.transport.DestinationReport;
+import io.github.precopy.core.transport.IncomingMigration;
 import io.github.precopy.spi.PrecopyPhase;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -31,68 +33,11 @@ final class PrecopyMigrationTest {
   private final MigrationEngine engine = MigrationEngine.builder().build();
 
   @Test
-  void idleGuestArrivesByteForByte() throws Exception {
-    MigrationStats stats = migrateSimulated("idle", 128 * MIB, MigrationConfig.defaults());
-
-    assertCompletedAndVerified(stats);
-  }
-
-  @Test
-  void compilingGuestArrivesByteForByte() throws Exception {
-    MigrationStats stats = migrateSimulated("compile", 256 * MIB, MigrationConfig.defaults());
-
-    assertCompletedAndVerified(stats);
-    assertThat(stats.rounds()).hasSizeGreaterThanOrEqualTo(3);
-  }
-
-  @Test
-  void hotSetGuestFailsUnderABoundedPolicyAndKeepsRunning() throws Exception {
-    MigrationConfig config =
-        MigrationConfig.builder()
-            .maxBandwidth(64 * MIB)
-            .downtimeLimit(Duration.ofMillis(10))
-            .convergencePolicy(
-                ConvergencePolicies.bounded(
-                    4, Duration.ofSeconds(30), ConvergencePolicies.GiveUp.FAIL))
-            .build();
-    long seed = seed();
-    try (SimulatedGuest guest = simulated("hot-set", 128 * MIB, seed);
-        GuestMemory destination = GuestMemory.anonymous(128 * MIB)) {
-      guest.start();
-      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
-
-      assertThat(stats.status()).as("seed %d", seed).isEqualTo(MigrationStatus.FAILED);
-      assertThat(stats.errorDescription()).contains("convergence policy gave up after 4 syncs");
-      assertThat(guest.isRunning()).isTrue();
-      long work = guest.workDone();
-      Thread.sleep(50);
-      assertThat(guest.workDone()).as("the guest keeps working").isGreaterThan(work);
-    }
-  }
-
-  @Test
-  void hotSetGuestSwitchesOverWhenTheBoundedPolicySaysSo() throws Exception {
-    MigrationConfig config =
-        MigrationConfig.builder()
-            .maxBandwidth(256 * MIB)
-            .downtimeLimit(Duration.ofMillis(10))
-            .convergencePolicy(
-                ConvergencePolicies.bounded(
-                    3, Duration.ofSeconds(30), ConvergencePolicies.GiveUp.SWITCH_OVER))
-            .build();
-
-    MigrationStats stats = migrateSimulated("hot-set", 128 * MIB, config);
-
-    assertCompletedAndVerified(stats);
-    assertThat(stats.ram().dirtySyncCount()).isEqualTo(4);
-  }
-
-  @Test
   void phasesFollowQemuOrder() throws Exception {
     RecordingProvider recorder = new RecordingProvider("recorder");
     MigrationEngine withRecorder = MigrationEngine.builder().addProvider(recorder).build();
     MigrationConfig config = MigrationConfig.builder().capability("recorder").build();
-    try (StaticGuest guest = StaticGuest.filled(16 * MIB, seed());
+    try (TestGuest guest = TestGuest.filled(16 * MIB, seed());
         GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
       MigrationStats stats = withRecorder.startInProcess(guest, destination, config).await();
 
@@ -119,7 +64,7 @@ final class PrecopyMigrationTest {
                 cleared[0] = context.freePageSink().freePageHint(0, 100L * PAGE);
               }
             });
-    try (StaticGuest guest = StaticGuest.filled(16 * MIB, seed());
+    try (TestGuest guest = TestGuest.filled(16 * MIB, seed());
         GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
       guest.markFree(0, 100);
       RecordingProvider writer =
@@ -149,7 +94,7 @@ final class PrecopyMigrationTest {
 
   @Test
   void transferredEqualsTheBytesOfTheRecords() throws Exception {
-    try (StaticGuest guest = StaticGuest.filled(8 * MIB, seed());
+    try (TestGuest guest = TestGuest.filled(8 * MIB, seed());
         GuestMemory destination = GuestMemory.anonymous(8 * MIB)) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       MigrationStats stats = engine.start(guest, MigrationConfig.defaults(), out, s -> {}).await();
@@ -160,7 +105,7 @@ final class PrecopyMigrationTest {
       assertThat(stats.ram().precopyBytes() + stats.ram().downtimeBytes())
           .isLessThan(stats.ram().transferred());
       DestinationReport report =
-          new Destination(destination).receive(new ByteArrayInputStream(out.toByteArray()));
+          IncomingMigration.restore(new ByteArrayInputStream(out.toByteArray()), destination);
       assertThat(report.completed()).isTrue();
       assertThat(report.bytesRead()).isEqualTo(stats.ram().transferred());
       assertThat(report.normalPages()).isEqualTo(stats.ram().normal());
@@ -175,12 +120,24 @@ final class PrecopyMigrationTest {
     MigrationEngine withRecorder = MigrationEngine.builder().addProvider(recorder).build();
     MigrationConfig config =
         MigrationConfig.builder().capability("recorder").maxBandwidth(32 * MIB).build();
-    try (StaticGuest guest = StaticGuest.filled(64 * MIB, seed());
+    long writtenPages = 16;
+    try (TestGuest guest = TestGuest.filled(64 * MIB, seed());
         GuestMemory destination = GuestMemory.anonymous(64 * MIB);
         GuestMemory copy = GuestMemory.anonymous(64 * MIB)) {
       copyPages(guest.memory(), copy);
-      PrecopyMigration migration = withRecorder.startInProcess(guest, destination, config);
-      Thread.sleep(300);
+      guest.writing(writtenPages);
+      CompletableFuture<Void> sending = new CompletableFuture<>();
+      PrecopyMigration migration =
+          withRecorder.startInProcess(
+              guest,
+              destination,
+              config,
+              stats -> {
+                if (stats.ram().normal() > 0) {
+                  sending.complete(null);
+                }
+              });
+      sending.get(30, TimeUnit.SECONDS);
 
       migration.cancel();
       MigrationStats stats = migration.await(30, TimeUnit.SECONDS);
@@ -188,8 +145,10 @@ final class PrecopyMigrationTest {
       assertThat(stats).isNotNull();
       assertThat(stats.status()).isEqualTo(MigrationStatus.CANCELLED);
       assertThat(guest.isRunning()).isTrue();
+      long writes = guest.writes();
+      guest.awaitWritesBeyond(writes, Duration.ofSeconds(10));
       assertThat(recorder.phases).endsWith(CLEANUP);
-      for (long page = 0; page < 64 * MIB / PAGE; page++) {
+      for (long page = writtenPages; page < 64 * MIB / PAGE; page++) {
         assertThat(guest.memory().blocks().get(0).samePage(page, copy.blocks().get(0)))
             .as("page %d", page)
             .isTrue();
@@ -200,16 +159,28 @@ final class PrecopyMigrationTest {
   @Test
   void progressListenerIsCalledAtLeastEveryHundredMilliseconds() throws Exception {
     List<MigrationStats> snapshots = new CopyOnWriteArrayList<>();
+    CompletableFuture<MigrationStats> last = new CompletableFuture<>();
     MigrationConfig config =
         MigrationConfig.builder()
             .maxBandwidth(64 * MIB)
             .downtimeLimit(Duration.ofMillis(10))
             .build();
-    try (StaticGuest guest = StaticGuest.filled(64 * MIB, seed());
+    try (TestGuest guest = TestGuest.filled(64 * MIB, seed());
         GuestMemory destination = GuestMemory.anonymous(64 * MIB)) {
       MigrationStats stats =
-          engine.startInProcess(guest, destination, config, snapshots::add).await();
-      Thread.sleep(200);
+          engine
+              .startInProcess(
+                  guest,
+                  destination,
+                  config,
+                  snapshot -> {
+                    snapshots.add(snapshot);
+                    if (snapshot.status().isFinal()) {
+                      last.complete(snapshot);
+                    }
+                  })
+              .await();
+      assertThat(last.get(10, TimeUnit.SECONDS).status()).isEqualTo(MigrationStatus.COMPLETED);
 
       assertCompletedAndVerified(stats);
       assertThat(stats.totalTimeMillis()).isGreaterThanOrEqualTo(700);
@@ -228,38 +199,15 @@ final class PrecopyMigrationTest {
             .maxBandwidth(64 * MIB)
             .downtimeLimit(Duration.ofMillis(10))
             .build();
-    try (StaticGuest guest = StaticGuest.filled(32 * MIB, seed());
+    try (TestGuest guest = TestGuest.filled(32 * MIB, seed());
         GuestMemory destination = GuestMemory.anonymous(32 * MIB)) {
       MigrationStats stats = engine.startInProcess(guest, destination, config).await();
 
       assertCompletedAndVerified(stats);
-      // 28 MiB of data pages at 64 MiB/s take at least 0.4 s (budget granted per 100 ms window).
-      assertThat(stats.totalTimeMillis()).isGreaterThanOrEqualTo(350);
+      // 28 MiB of data pages at 64 MiB/s take at least 0.4 s (budget granted per 100 ms window),
+      // and a limit that is honoured, not overshot downwards, keeps it well under 2 s.
+      assertThat(stats.totalTimeMillis()).isBetween(350L, 2_000L);
     }
-  }
-
-  private MigrationStats migrateSimulated(String workload, long bytes, MigrationConfig config)
-      throws InterruptedException {
-    long seed = seed();
-    try (SimulatedGuest guest = simulated(workload, bytes, seed);
-        GuestMemory destination = GuestMemory.anonymous(bytes)) {
-      guest.start();
-      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
-      assertThat(guest.failure()).as("seed %d", seed).isEmpty();
-      return stats;
-    }
-  }
-
-  private static SimulatedGuest simulated(String workload, long bytes, long seed) {
-    SimulatedGuest guest =
-        SimulatedGuest.builder()
-            .memorySize(bytes)
-            .vcpus(2)
-            .seed(seed)
-            .workload(workload, WorkloadOptions.defaults())
-            .build();
-    guest.boot();
-    return guest;
   }
 
   private static void assertCompletedAndVerified(MigrationStats stats) {
@@ -275,7 +223,7 @@ final class PrecopyMigrationTest {
     byte[] page = new byte[PAGE];
     for (long p = 0; p < from.totalPages(); p++) {
       from.blocks().get(0).readPage(p, page, 0);
-      to.blocks().get(0).loadPage(p, page, 0);
+      to.write(p * PAGE, page, 0, PAGE);
     }
   }
 

@@ -1,15 +1,15 @@
 package io.github.precopy.examples.cli;
 
-import io.github.precopy.balloon.BalloonDriver;
 import io.github.precopy.balloon.FreePageHintProvider;
-import io.github.precopy.core.GuestMemory;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
-import io.github.precopy.core.MigrationTarget;
 import io.github.precopy.core.PrecopyMigration;
-import io.github.precopy.core.guest.SimulatedGuest;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.transport.MigrationTarget;
+import io.github.precopy.sim.SimulatedGuest;
+import io.github.precopy.sim.balloon.BalloonDriver;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

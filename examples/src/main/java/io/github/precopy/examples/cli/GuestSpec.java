@@ -1,6 +1,6 @@
 package io.github.precopy.examples.cli;
 
-import io.github.precopy.core.guest.WorkloadOptions;
+import io.github.precopy.sim.WorkloadOptions;
 import java.util.Locale;
 
 /**

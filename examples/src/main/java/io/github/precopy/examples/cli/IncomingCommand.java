@@ -1,10 +1,10 @@
 package io.github.precopy.examples.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.precopy.core.GuestMemory;
-import io.github.precopy.core.IncomingMigration;
-import io.github.precopy.core.TransportOptions;
-import io.github.precopy.core.stream.DestinationReport;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.transport.DestinationReport;
+import io.github.precopy.core.transport.IncomingMigration;
+import io.github.precopy.core.transport.TransportOptions;
 import io.github.precopy.examples.cli.Choices.Output;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,6 +1,6 @@
 package io.github.precopy.examples.cli;
 
-import io.github.precopy.core.GuestMemory;
+import io.github.precopy.core.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

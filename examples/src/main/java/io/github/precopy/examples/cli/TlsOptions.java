@@ -1,6 +1,6 @@
 package io.github.precopy.examples.cli;
 
-import io.github.precopy.core.Tls;
+import io.github.precopy.core.transport.Tls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -15,7 +15,7 @@ public final class MigrationStreamException extends java.io.IOException {
   private final long byteOffset;
   private final long recordIndex;
 
-  MigrationStreamException(String problem, long byteOffset, long recordIndex) {
+  public MigrationStreamException(String problem, long byteOffset, long recordIndex) {
     super(
         (recordIndex < 0 ? "header" : "record " + recordIndex)
             + " at byte "

@@ -28,7 +28,7 @@ import static io.github.precopy.core.stream.StreamFormat.STRIPE_PAGES;
 import static io.github.precopy.core.stream.StreamFormat.VERSION;
 import static io.github.precopy.core.stream.StreamFormat.WORD_BYTES;
 
-import io.github.precopy.core.RamBlock;
+import io.github.precopy.core.memory.RamBlock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -47,12 +47,12 @@ import java.util.List;
  * blocks, 64 channels). End of input anywhere but after the end-of-stream record is an error, never
  * a wait. Not thread-safe.
  */
-final class MigrationStreamReader {
+public final class MigrationStreamReader {
 
-  static final int ZERO = FLAG_ZERO;
-  static final int PAGE = FLAG_PAGE;
-  static final int EOS = FLAG_EOS;
-  static final int DIGEST = FLAG_DIGEST;
+  public static final int ZERO = FLAG_ZERO;
+  public static final int PAGE = FLAG_PAGE;
+  public static final int EOS = FLAG_EOS;
+  public static final int DIGEST = FLAG_DIGEST;
 
   private final InputStream in;
   private final byte[] frameHeader = new byte[PRELUDE_BYTES + FRAME_HEADER_BYTES];
@@ -78,7 +78,7 @@ final class MigrationStreamReader {
   private int payloadOffset;
   private long digestMask;
 
-  MigrationStreamReader(InputStream in) {
+  public MigrationStreamReader(InputStream in) {
     this.in = in;
   }
 
@@ -86,7 +86,7 @@ final class MigrationStreamReader {
    * Reads the prelude and the channel's header, and checks that the header describes exactly {@code
    * expected}, in order.
    */
-  void readHeader(List<RamBlock> expected) throws IOException {
+  public void readHeader(List<RamBlock> expected) throws IOException {
     readFully(frameHeader, PRELUDE_BYTES, "prelude");
     long magic = (long) BE64.get(frameHeader, 0);
     if (magic != MAGIC) {
@@ -181,17 +181,17 @@ final class MigrationStreamReader {
   }
 
   /** The migration id in the header, the same on every channel of one migration. */
-  long migrationId() {
+  public long migrationId() {
     return migrationId;
   }
 
   /** This channel's index, from the header. */
-  int channel() {
+  public int channel() {
     return channel;
   }
 
   /** The number of channels, from the header. */
-  int channelCount() {
+  public int channelCount() {
     return channelCount;
   }
 
@@ -199,7 +199,7 @@ final class MigrationStreamReader {
    * Decodes the next record and returns its kind: {@link #ZERO}, {@link #PAGE}, {@link #DIGEST} or
    * {@link #EOS} (whose counts have then been checked).
    */
-  int next() throws IOException {
+  public int next() throws IOException {
     recordIndex++;
     ensureUnit(WORD_BYTES, "record word");
     recordStart = bytesRead();
@@ -340,7 +340,7 @@ final class MigrationStreamReader {
   }
 
   /** Checks that the input ends right after the end-of-stream record; waits for end of input. */
-  void expectEnd() throws IOException {
+  public void expectEnd() throws IOException {
     if (position < limit || in.read() >= 0) {
       throw new MigrationStreamException(
           "bytes follow the end-of-stream record", bytesRead(), recordIndex + 1);
@@ -348,37 +348,37 @@ final class MigrationStreamReader {
   }
 
   /** The block of the last ZERO, PAGE or DIGEST record. */
-  RamBlock block() {
+  public RamBlock block() {
     return block;
   }
 
   /** The page (first page, for DIGEST) within {@link #block()} of the last block record. */
-  long page() {
+  public long page() {
     return page;
   }
 
   /** The fill byte of the last ZERO record. */
-  byte fill() {
+  public byte fill() {
     return fill;
   }
 
   /** The pages of the last DIGEST record: bit i is page {@link #page()} + i. */
-  long digestMask() {
+  public long digestMask() {
     return digestMask;
   }
 
   /** The buffer that holds the last PAGE record's payload or DIGEST record's checksums. */
-  byte[] buffer() {
+  public byte[] buffer() {
     return buffer;
   }
 
   /** Where the last PAGE record's payload or DIGEST record's checksums start in the buffer. */
-  int payloadOffset() {
+  public int payloadOffset() {
     return payloadOffset;
   }
 
   /** Stream bytes decoded so far, frame headers included. */
-  long bytesRead() {
+  public long bytesRead() {
     return frameStart + position;
   }
 

@@ -23,7 +23,7 @@ import static io.github.precopy.core.stream.StreamFormat.STRIPE_PAGES;
 import static io.github.precopy.core.stream.StreamFormat.WORD_BYTES;
 
 import io.github.precopy.bitmap.PageBitmap;
-import io.github.precopy.core.RamBlock;
+import io.github.precopy.core.memory.RamBlock;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -115,6 +115,17 @@ public final class MigrationStreamWriter implements Closeable {
                   stallTimeout,
                   "precopy-channel-" + i));
     }
+  }
+
+  /**
+   * As {@link #MigrationStreamWriter(List, Duration)}, over transports that offer only a stream (a
+   * TLS socket): frames live on the heap, whose arrays the streams take without a copy, and each
+   * frame is flushed.
+   */
+  public static MigrationStreamWriter overStreams(
+      List<? extends OutputStream> streams, Duration stallTimeout) {
+    return new MigrationStreamWriter(
+        streams.stream().map(OutputStreamChannel::new).toList(), stallTimeout);
   }
 
   private static void checkBufferBytes(int bufferBytes) {

@@ -14,7 +14,7 @@ import java.util.Objects;
  * at a time (8 KiB TLS records); it flushes after each write. Closing it closes the stream. Not
  * thread-safe.
  */
-public final class OutputStreamChannel implements WritableByteChannel {
+final class OutputStreamChannel implements WritableByteChannel {
 
   private static final int TRANSFER_BYTES = 64 * 1024;
 
@@ -23,7 +23,7 @@ public final class OutputStreamChannel implements WritableByteChannel {
   private volatile boolean open = true;
 
   /** A channel that writes into {@code out}. */
-  public OutputStreamChannel(OutputStream out) {
+  OutputStreamChannel(OutputStream out) {
     this.out = Objects.requireNonNull(out, "out");
   }
 

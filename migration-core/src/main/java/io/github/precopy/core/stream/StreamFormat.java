@@ -1,6 +1,6 @@
 package io.github.precopy.core.stream;
 
-import io.github.precopy.core.GuestMemory;
+import io.github.precopy.core.memory.GuestMemory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -8,72 +8,73 @@ import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /** Constants of the stream format described in the package documentation, shared by both ends. */
-final class StreamFormat {
+public final class StreamFormat {
 
   /** {@code "PRECOPY\0"} read as a big-endian 64-bit word. */
-  static final long MAGIC = 0x505245434F505900L;
+  public static final long MAGIC = 0x505245434F505900L;
 
-  static final int VERSION = 2;
+  public static final int VERSION = 2;
 
   /** Magic and version, the only bytes outside a frame. */
-  static final int PRELUDE_BYTES = 8 + 4;
+  public static final int PRELUDE_BYTES = 8 + 4;
 
   /** A frame's length and checksum. */
-  static final int FRAME_HEADER_BYTES = 4 + 4;
+  public static final int FRAME_HEADER_BYTES = 4 + 4;
 
   /** Largest frame payload a decoder accepts, and so the largest writer buffer. */
-  static final int MAX_FRAME_BYTES = 1 << 20;
+  public static final int MAX_FRAME_BYTES = 1 << 20;
 
   /** Most channels one migration may use. */
-  static final int MAX_CHANNELS = 64;
+  public static final int MAX_CHANNELS = 64;
 
   /** Pages per channel stripe and per DIGEST record; a stripe always travels on one channel. */
-  static final int STRIPE_PAGES = 64;
+  public static final int STRIPE_PAGES = 64;
 
-  static final int STRIPE_SHIFT = 6;
+  public static final int STRIPE_SHIFT = 6;
 
-  static final int PAGE_SIZE = GuestMemory.PAGE_SIZE;
+  public static final int PAGE_SIZE = GuestMemory.PAGE_SIZE;
 
-  static final int PAGE_SHIFT = GuestMemory.PAGE_SHIFT;
+  public static final int PAGE_SHIFT = GuestMemory.PAGE_SHIFT;
 
   /** Largest block table a decoder accepts. */
-  static final int MAX_BLOCKS = 4096;
+  public static final int MAX_BLOCKS = 4096;
 
   /** Largest UTF-8 block name, in bytes. */
-  static final int MAX_NAME_BYTES = 255;
+  public static final int MAX_NAME_BYTES = 255;
 
   /** Page size, migration id, channel index, channel count and block count. */
-  static final int HEADER_BYTES = 4 + 8 + 2 + 2 + 4;
+  public static final int HEADER_BYTES = 4 + 8 + 2 + 2 + 4;
 
   /** Name length, guest address and used length around a block name. */
-  static final int BLOCK_ENTRY_FIXED_BYTES = 2 + 8 + 8;
+  public static final int BLOCK_ENTRY_FIXED_BYTES = 2 + 8 + 8;
 
-  static final int FLAG_ZERO = 0x02;
-  static final int FLAG_PAGE = 0x08;
-  static final int FLAG_EOS = 0x10;
-  static final int FLAG_CONTINUE = 0x20;
-  static final int FLAG_DIGEST = 0x40;
+  public static final int FLAG_ZERO = 0x02;
+  public static final int FLAG_PAGE = 0x08;
+  public static final int FLAG_EOS = 0x10;
+  public static final int FLAG_CONTINUE = 0x20;
+  public static final int FLAG_DIGEST = 0x40;
 
   /** The low bits of a record word that hold flags; the rest is the page-aligned offset. */
-  static final long FLAG_BITS = PAGE_SIZE - 1;
+  public static final long FLAG_BITS = PAGE_SIZE - 1;
 
-  static final int KNOWN_FLAGS = FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST;
+  public static final int KNOWN_FLAGS =
+      FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST;
 
-  static final int WORD_BYTES = 8;
-  static final int BLOCK_ID_BYTES = 4;
-  static final int EOS_PAYLOAD_BYTES = 16;
-  static final int MASK_BYTES = 8;
-  static final int CHECKSUM_BYTES = 4;
+  public static final int WORD_BYTES = 8;
+  public static final int BLOCK_ID_BYTES = 4;
+  public static final int EOS_PAYLOAD_BYTES = 16;
+  public static final int MASK_BYTES = 8;
+  public static final int CHECKSUM_BYTES = 4;
 
-  static final VarHandle BE64 =
+  public static final VarHandle BE64 =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-  static final VarHandle BE32 =
+  public static final VarHandle BE32 =
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
-  static final VarHandle BE16 =
+  public static final VarHandle BE16 =
       MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
   /** The channel that carries page {@code page} of the block with index {@code blockIndex}. */
-  static int channelOf(int blockIndex, long page, int channels) {
+  public static int channelOf(int blockIndex, long page, int channels) {
     return (int) (((page >>> STRIPE_SHIFT) + blockIndex) % channels);
   }
 
@@ -81,7 +82,7 @@ final class StreamFormat {
    * The checksum of a frame: CRC32C of its be32 index in the channel (0 for the first), its be32
    * length and its payload. The index makes a frame that is moved, repeated or dropped fail.
    */
-  static int frameChecksum(int index, int length, ByteBuffer payload) {
+  public static int frameChecksum(int index, int length, ByteBuffer payload) {
     CRC32C crc = new CRC32C();
     crc.update(ByteBuffer.allocate(8).putInt(index).putInt(length).flip());
     crc.update(payload);

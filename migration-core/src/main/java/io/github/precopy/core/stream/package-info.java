@@ -1,7 +1,7 @@
 /**
  * The migration stream: its encoder {@link io.github.precopy.core.stream.MigrationStreamWriter},
- * the receiving {@link io.github.precopy.core.stream.Destination} and the {@link
- * io.github.precopy.core.stream.InProcessPipe} transport. Every transport (the pipe, TCP, TLS, a
+ * the receiving {@link io.github.precopy.core.transport.Destination} and the {@link
+ * io.github.precopy.core.transport.InProcessPipe} transport. Every transport (the pipe, TCP, TLS, a
  * snapshot file) carries the same bytes, so the in-process case exercises exactly the encoder and
  * decoder that the others use.
  *

@@ -1,0 +1,388 @@
+package io.github.precopy.sim;
+
+import io.github.precopy.bitmap.PageBitmap;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.memory.RamBlock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongUnaryOperator;
+
+/**
+ * A Linux-style binary buddy page allocator over every page of a {@link GuestMemory}: the guest
+ * kernel's view of which pages are free.
+ *
+ * <p>Units: addresses are guest-physical byte addresses; a block of order {@code k} is {@code 2^k}
+ * contiguous pages of {@link GuestMemory#PAGE_SIZE} bytes (order 0 = 4 KiB, {@link #MAX_ORDER} = 4
+ * MiB). A block never crosses a RAM block and is aligned to its own size relative to the start of
+ * its RAM block. At construction all memory is free, split into the largest aligned blocks.
+ *
+ * <p>Allocation follows Linux's {@code __rmqueue_smallest}: take the first block of the smallest
+ * order that has one, split it, keep the lower half and put the upper halves on the free lists.
+ * Free lists are LIFO (a freed block is the next one handed out, as the kernel's free lists hand
+ * out cache-hot pages first); the initial blocks are handed out lowest address first. Freeing
+ * merges a block with its free buddy, repeatedly, so freeing everything restores the initial
+ * blocks. Nothing is zeroed: a freed page keeps its stale contents. There is no watermark and no
+ * reclaim inside {@link #allocate}: it fails at once when no block is large enough (as with {@code
+ * __GFP_NORETRY} and no reclaim flags).
+ *
+ * <p>Thread-safety: every method is thread-safe; one internal lock serialises them. Each operation
+ * is O({@link #MAX_ORDER}), apart from {@link #pagesInUse}, which walks the RAM block.
+ */
+public final class BuddyAllocator {
+
+  /** The largest order: blocks of {@code 2^10} pages, 4 MiB (Linux {@code MAX_PAGE_ORDER}). */
+  public static final int MAX_ORDER = 10;
+
+  /*
+   * Layout: pages of all RAM blocks are numbered globally (block after block, by id); page state
+   * and the free lists are arrays indexed by that number. state[p] is 0 unless p is the first page
+   * of a block ("head"): then it holds the order in the low four bits and FREE, or IN_USE
+   * (optionally with DISCARDABLE). Every page of guest memory lies in exactly one block, so the
+   * block holding page p is the first head found at p aligned down to 2^0, 2^1, ... whose order is
+   * at least that alignment. Free heads are linked in per-order doubly linked lists (next/prev).
+   */
+  private static final int ORDER_BITS = 0x0F;
+  private static final byte FREE = 0x10;
+  private static final byte IN_USE = 0x20;
+  private static final byte DISCARDABLE = 0x40;
+  private static final int NONE = -1;
+
+  private final GuestMemory memory;
+  private final int[] firstPage;
+  private final int[] pageCount;
+  private final long[] blockAddress;
+  private final byte[] state;
+  private final int[] next;
+  private final int[] prev;
+  private final int[] freeHead = new int[MAX_ORDER + 1];
+  private final long[] freeCount = new long[MAX_ORDER + 1];
+  private final long totalPages;
+  private final Object lock = new Object();
+  private final List<LongUnaryOperator> shrinkers = new CopyOnWriteArrayList<>();
+  private long freePages;
+
+  /**
+   * Creates an allocator with every page of {@code memory} free.
+   *
+   * @throws IllegalArgumentException if the memory has {@code 2^31} pages (8 TiB) or more
+   */
+  public BuddyAllocator(GuestMemory memory) {
+    this.memory = memory;
+    List<RamBlock> blocks = memory.blocks();
+    long total = memory.totalPages();
+    if (total > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "guest memory of " + total + " pages is too large for the allocator (max 2^31 - 1)");
+    }
+    totalPages = total;
+    firstPage = new int[blocks.size()];
+    pageCount = new int[blocks.size()];
+    blockAddress = new long[blocks.size()];
+    int first = 0;
+    for (RamBlock block : blocks) {
+      firstPage[block.id()] = first;
+      pageCount[block.id()] = (int) block.pageCount();
+      blockAddress[block.id()] = block.guestAddress();
+      first += (int) block.pageCount();
+    }
+    state = new byte[first];
+    next = new int[first];
+    prev = new int[first];
+    Arrays.fill(freeHead, NONE);
+    List<RamBlock> byAddress = new ArrayList<>(blocks);
+    byAddress.sort(Comparator.comparingLong(RamBlock::guestAddress).reversed());
+    for (RamBlock block : byAddress) {
+      freeInitialBlocks(block.id());
+    }
+  }
+
+  /**
+   * Allocates a block of {@code 2^order} pages.
+   *
+   * @return the block's guest-physical address, or -1 if no free block of that order or larger is
+   *     left
+   * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
+   */
+  public long allocate(int order) {
+    return allocate(order, IN_USE);
+  }
+
+  /**
+   * Allocates a block whose contents the guest will never read while it holds it, such as the
+   * blocks the balloon driver holds while it reports them as free page hints. Such a block counts
+   * as allocated ({@link #isAllocated}, {@link #freePages}) but not as in use ({@link
+   * #pagesInUse}). Free it with {@link #free} as any other block.
+   *
+   * @return the block's guest-physical address, or -1 if no free block of that order or larger is
+   *     left
+   * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
+   */
+  public long allocateDiscardable(int order) {
+    return allocate(order, (byte) (IN_USE | DISCARDABLE));
+  }
+
+  private long allocate(int order, byte kind) {
+    checkOrder(order);
+    synchronized (lock) {
+      int k = order;
+      while (k <= MAX_ORDER && freeHead[k] == NONE) {
+        k++;
+      }
+      if (k > MAX_ORDER) {
+        return -1;
+      }
+      int page = freeHead[k];
+      unlink(page, k);
+      while (k > order) {
+        k--;
+        pushFree(page + (1 << k), k);
+      }
+      state[page] = (byte) (kind | order);
+      freePages -= 1L << order;
+      return address(page);
+    }
+  }
+
+  /**
+   * Frees the block of {@code 2^order} pages at {@code address}, merging it with its free buddies.
+   * The pages keep their contents.
+   *
+   * @throws IllegalArgumentException if {@code address} is not the start of an allocated block of
+   *     exactly that order (a double free, a wrong order, an address inside a block or outside
+   *     guest memory); the message says which
+   */
+  public void free(long address, int order) {
+    checkOrder(order);
+    synchronized (lock) {
+      int page = pageIndex(address);
+      byte s = state[page];
+      if ((s & IN_USE) == 0 || (s & ORDER_BITS) != order) {
+        throw new IllegalArgumentException(describeBadFree(address, page, order));
+      }
+      state[page] = 0;
+      freePages += 1L << order;
+      int id = blockOf(page);
+      int first = firstPage[id];
+      int relative = page - first;
+      int k = order;
+      while (k < MAX_ORDER) {
+        int buddy = relative ^ (1 << k);
+        if (buddy >= pageCount[id] || state[first + buddy] != (byte) (FREE | k)) {
+          break;
+        }
+        unlink(first + buddy, k);
+        relative &= buddy;
+        k++;
+      }
+      pushFree(first + relative, k);
+    }
+  }
+
+  /** Whether the page holding {@code address} belongs to an allocated block. */
+  public boolean isAllocated(long address) {
+    synchronized (lock) {
+      return (state[headOf(pageIndex(address))] & IN_USE) != 0;
+    }
+  }
+
+  /** Number of free pages. */
+  public long freePages() {
+    synchronized (lock) {
+      return freePages;
+    }
+  }
+
+  /** Number of free blocks of exactly {@code order} on the free lists. */
+  public long freeBlocks(int order) {
+    checkOrder(order);
+    synchronized (lock) {
+      return freeCount[order];
+    }
+  }
+
+  /** Number of pages the allocator manages: every page of the guest memory. */
+  public long totalPages() {
+    return totalPages;
+  }
+
+  /**
+   * A snapshot of the pages of {@code block} that are in use: allocated by {@link #allocate} (not
+   * {@link #allocateDiscardable}). One bit per page of the block.
+   *
+   * @throws IllegalArgumentException if {@code block} is not a block of this allocator's memory
+   */
+  public PageBitmap pagesInUse(RamBlock block) {
+    int id = block.id();
+    if (id >= firstPage.length || memory.blocks().get(id) != block) {
+      throw new IllegalArgumentException(block + " is not a RAM block of this guest");
+    }
+    PageBitmap inUse = new PageBitmap(pageCount[id]);
+    int first = firstPage[id];
+    synchronized (lock) {
+      int runStart = -1;
+      int page = 0;
+      while (page < pageCount[id]) {
+        byte s = state[first + page];
+        boolean used = (s & (IN_USE | DISCARDABLE)) == IN_USE;
+        if (used && runStart < 0) {
+          runStart = page;
+        } else if (!used && runStart >= 0) {
+          inUse.setRange(runStart, page);
+          runStart = -1;
+        }
+        page += 1 << (s & ORDER_BITS);
+      }
+      if (runStart >= 0) {
+        inUse.setRange(runStart, page);
+      }
+    }
+    return inUse;
+  }
+
+  private void freeInitialBlocks(int id) {
+    int pages = pageCount[id];
+    List<int[]> initial = new ArrayList<>();
+    int page = 0;
+    while (page < pages) {
+      int order = page == 0 ? MAX_ORDER : Math.min(MAX_ORDER, Integer.numberOfTrailingZeros(page));
+      while (page + (1 << order) > pages) {
+        order--;
+      }
+      initial.add(new int[] {page, order});
+      page += 1 << order;
+    }
+    for (int i = initial.size() - 1; i >= 0; i--) {
+      int[] block = initial.get(i);
+      pushFree(firstPage[id] + block[0], block[1]);
+      freePages += 1L << block[1];
+    }
+  }
+
+  private void pushFree(int page, int order) {
+    state[page] = (byte) (FREE | order);
+    int head = freeHead[order];
+    next[page] = head;
+    prev[page] = NONE;
+    if (head != NONE) {
+      prev[head] = page;
+    }
+    freeHead[order] = page;
+    freeCount[order]++;
+  }
+
+  private void unlink(int page, int order) {
+    int before = prev[page];
+    int after = next[page];
+    if (before == NONE) {
+      freeHead[order] = after;
+    } else {
+      next[before] = after;
+    }
+    if (after != NONE) {
+      prev[after] = before;
+    }
+    state[page] = 0;
+    freeCount[order]--;
+  }
+
+  private int headOf(int page) {
+    int id = blockOf(page);
+    int first = firstPage[id];
+    int relative = page - first;
+    for (int k = 0; k <= MAX_ORDER; k++) {
+      int candidate = first + (relative & -(1 << k));
+      byte s = state[candidate];
+      if (s != 0 && (s & ORDER_BITS) >= k) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("no block holds page " + page + ": allocator state corrupt");
+  }
+
+  private String describeBadFree(long address, int page, int order) {
+    int head = headOf(page);
+    byte s = state[head];
+    String what = "free(0x" + Long.toHexString(address) + ", order " + order + "): ";
+    if ((s & IN_USE) == 0) {
+      return what + "double free: the page is already free";
+    }
+    if (head == page) {
+      return what + "wrong order: the block was allocated with order " + (s & ORDER_BITS);
+    }
+    return what
+        + "not the start of an allocated block: it lies inside the order-"
+        + (s & ORDER_BITS)
+        + " block at 0x"
+        + Long.toHexString(address(head));
+  }
+
+  private int pageIndex(long address) {
+    RamBlock block = memory.blockAt(address);
+    if (block == null) {
+      throw new IllegalArgumentException(
+          "address 0x" + Long.toHexString(address) + " is not in guest memory");
+    }
+    if ((address & (GuestMemory.PAGE_SIZE - 1)) != 0) {
+      throw new IllegalArgumentException(
+          "address 0x" + Long.toHexString(address) + " is not page-aligned");
+    }
+    return firstPage[block.id()]
+        + (int) ((address - block.guestAddress()) >>> GuestMemory.PAGE_SHIFT);
+  }
+
+  private long address(int page) {
+    int id = blockOf(page);
+    return blockAddress[id] + ((long) (page - firstPage[id]) << GuestMemory.PAGE_SHIFT);
+  }
+
+  private int blockOf(int page) {
+    int low = 0;
+    int high = firstPage.length - 1;
+    while (low < high) {
+      int mid = (low + high + 1) >>> 1;
+      if (firstPage[mid] <= page) {
+        low = mid;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return low;
+  }
+
+  private static void checkOrder(int order) {
+    if (order < 0 || order > MAX_ORDER) {
+      throw new IllegalArgumentException("order " + order + " is outside [0, " + MAX_ORDER + "]");
+    }
+  }
+
+  /**
+   * Registers a shrinker, as the kernel's {@code register_shrinker}: a function that is asked to
+   * give back up to a number of pages it holds and returns how many it freed. The balloon driver
+   * registers one for the blocks it holds while hinting.
+   */
+  public void addShrinker(LongUnaryOperator shrinker) {
+    shrinkers.add(Objects.requireNonNull(shrinker, "shrinker"));
+  }
+
+  /**
+   * Direct reclaim: asks the registered shrinkers, in registration order, for {@code pages} pages
+   * until that many were freed. Called by a workload whose allocation failed, without any lock of
+   * this allocator held, so shrinkers may free into it.
+   *
+   * @return the pages the shrinkers freed
+   */
+  public long reclaim(long pages) {
+    long freed = 0;
+    for (LongUnaryOperator shrinker : shrinkers) {
+      if (freed >= pages) {
+        break;
+      }
+      freed += shrinker.applyAsLong(pages - freed);
+    }
+    return freed;
+  }
+}

@@ -1,0 +1,75 @@
+package io.github.precopy.sim;
+
+import io.github.precopy.core.memory.GuestMemory;
+import java.util.Set;
+
+/** The {@code hot-set} workload; see {@link Workloads}. */
+final class HotSetWorkload implements Workload {
+
+  static final String NAME = "hot-set";
+  static final String WORKING_SET = "working-set";
+  static final double DEFAULT_WORKING_SET = 0.25;
+
+  /** Every this many steps, a step of scattered partial writes instead of a sweep. */
+  private static final int PARTIAL_EVERY = 8;
+
+  private final GuestBoot boot;
+  private final double workingSet;
+
+  HotSetWorkload(WorkloadOptions options) {
+    OptionReader reader =
+        new OptionReader(NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, WORKING_SET));
+    this.boot = new GuestBoot(NAME, reader);
+    this.workingSet = reader.share(WORKING_SET, DEFAULT_WORKING_SET);
+    boot.checkFits(WORKING_SET, workingSet);
+  }
+
+  @Override
+  public VcpuProgram program(Vcpu cpu) {
+    boot.bind(cpu);
+    return new Program(cpu);
+  }
+
+  private final class Program implements VcpuProgram {
+    private final Vcpu cpu;
+    private BlockList set;
+    private int block;
+    private long pageInBlock;
+    private long steps;
+
+    Program(Vcpu cpu) {
+      this.cpu = cpu;
+    }
+
+    @Override
+    public void boot() {
+      boot.run(
+          cpu,
+          () ->
+              set =
+                  GuestBoot.allocateAndWrite(cpu, GuestBoot.share(cpu, workingSet), "working set"));
+    }
+
+    @Override
+    public void step() {
+      if (set.pages() == 0) {
+        cpu.idleUntil(System.nanoTime() + IdleWorkload.NOTHING_TO_DO_NANOS);
+        return;
+      }
+      if (++steps % PARTIAL_EVERY == 0) {
+        for (int i = 0; i < Vcpu.TEMPLATE_PAGES; i++) {
+          cpu.writeWithinPage(set.randomPage(cpu.random()), 1 + cpu.random().nextInt(8));
+        }
+        return;
+      }
+      long blockPages = 1L << set.order(block);
+      long run = Math.min(Vcpu.TEMPLATE_PAGES, blockPages - pageInBlock);
+      cpu.writePages(set.address(block) + (pageInBlock << GuestMemory.PAGE_SHIFT), run);
+      pageInBlock += run;
+      if (pageInBlock == blockPages) {
+        pageInBlock = 0;
+        block = (block + 1) % set.size();
+      }
+    }
+  }
+}

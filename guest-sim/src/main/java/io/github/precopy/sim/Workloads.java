@@ -1,0 +1,128 @@
+package io.github.precopy.sim;
+
+import java.util.List;
+
+/**
+ * The built-in workloads, by name. Each is seeded through its vCPUs' random sources and so
+ * reproducible: with one vCPU, the same seed and options give the same boot contents and the same
+ * allocations. Rates are paced against {@link System#nanoTime()}, so they do not depend on the
+ * hardware (unless it is too slow to keep up); a dirty rate counts 4 KiB for every page a write
+ * touches, whole or in part. All writes go through {@link
+ * io.github.precopy.core.memory.GuestMemory}, so the dirty log sees every one, and write non-zero
+ * data that changes with every write.
+ *
+ * <h2>Boot (every workload)</h2>
+ *
+ * Each vCPU boots its share concurrently: it first sets up the workload's own memory (working set
+ * or area, below), then touches memory in "owners" of 64 KiB to 4 MiB (processes, files, kernel
+ * caches) allocated in blocks of mixed orders and written with non-zero data. Once every vCPU has
+ * touched its share (the guest's peak of use), each vCPU frees the owners it does not keep, whole,
+ * so that free memory comes back in contiguous runs as when processes exit. {@code touched} plus
+ * the workload's own memory must not exceed 1.
+ *
+ * <ul>
+ *   <li>{@code touched} = 50%: the share of memory written during boot. A guest that has been up
+ *       for a while has touched its kernel, page cache and the heaps of processes that have since
+ *       exited, so about half its RAM holds data even if little of it is in use.
+ *   <li>{@code in-use} = 10%: the share still allocated after boot; the rest of the touched memory
+ *       is free but keeps its stale non-zero contents, as in a real guest. A freshly booted
+ *       general-purpose Linux guest has around a tenth of its RAM in use (kernel, daemons, page
+ *       cache).
+ * </ul>
+ *
+ * <h2>{@code idle}</h2>
+ *
+ * Near silence after boot: random in-use pages are written, a quarter of them whole and the rest
+ * one to four words (counters, log lines).
+ *
+ * <ul>
+ *   <li>{@code dirty-rate} = 64k (bytes of dirtied pages per second, whole guest): 16 pages a
+ *       second, a few per vCPU, standing for timer, statistics and log updates of a guest that runs
+ *       nothing; small enough that it never holds up convergence.
+ * </ul>
+ *
+ * <h2>{@code compile}</h2>
+ *
+ * A parallel build: each vCPU runs compiler processes one after another. A process grows a heap to
+ * a size drawn log-uniformly from 256 KiB to its maximum, in blocks of mixed orders written as they
+ * are allocated, then rewrites random heap pages, whole or in part, three times the heap's size in
+ * total, then writes an object file of a sixteenth of its heap into the page cache and exits,
+ * freeing its heap. The page cache is kept allocated and grows slowly; past its cap the oldest
+ * files are evicted (freed). When memory runs short a process reclaims page cache, and if that is
+ * empty it stalls for a millisecond and retries.
+ *
+ * <ul>
+ *   <li>{@code dirty-rate} = 64 MiB/s per vCPU (256 MiB/s on 4 vCPUs; the option sets the guest
+ *       total): a compiler streams through a heap of tens of MiB within a few seconds, and a build
+ *       keeps every vCPU busy with one.
+ *   <li>Heap maximum (fixed): 64 MiB, a large C++ translation unit scaled down, and at most an
+ *       eighth of guest memory across all vCPUs, so small guests keep headroom.
+ *   <li>{@code page-cache} = 20%: the cap of the page cache the build adds (sources, headers and
+ *       objects of a mid-sized tree on a guest of a few GiB).
+ * </ul>
+ *
+ * <h2>{@code hot-set}</h2>
+ *
+ * A fixed working set, allocated in the largest blocks at boot (before the boot's other
+ * allocations), swept continuously in 64 KiB writes as fast as the vCPUs run, with every eighth
+ * step writing a few words into each of 16 random pages of it. Unpaced: against a link slower than
+ * memory it never converges.
+ *
+ * <ul>
+ *   <li>{@code working-set} = 25%: an in-memory cache or database buffer pool that is a quarter of
+ *       RAM, rewritten faster than any link can copy it. It comes on top of {@code touched}.
+ * </ul>
+ *
+ * <h2>{@code uniform}</h2>
+ *
+ * Writes random pages of an area allocated at boot (before the boot's other allocations),
+ * uniformly, half of them whole and half a few words, paced to a dirty rate: the synthetic
+ * dirty-rate generator of migration tests.
+ *
+ * <ul>
+ *   <li>{@code area} = 50%: an application heap of half the RAM, large enough that the dirty set
+ *       keeps growing over a migration round. It comes on top of {@code touched}.
+ *   <li>{@code dirty-rate} = 64m (whole guest): a moderately busy server, below a 1 Gbit/s link's
+ *       119 MB/s so that an unoptimised migration still converges.
+ * </ul>
+ *
+ * <p>Option values: shares as {@code 0.25} or {@code 25%}; rates in bytes per second, with an
+ * optional binary suffix {@code k}, {@code m} or {@code g}.
+ *
+ * <p>Thread-safety: this class is stateless. A workload instance serves one guest (its boot
+ * coordinates that guest's vCPUs); creating a second guest with it fails at boot.
+ */
+public final class Workloads {
+
+  private static final List<String> NAMES =
+      List.of(IdleWorkload.NAME, CompileWorkload.NAME, HotSetWorkload.NAME, UniformWorkload.NAME);
+
+  private Workloads() {}
+
+  /** The names of the built-in workloads. */
+  public static List<String> names() {
+    return NAMES;
+  }
+
+  /**
+   * Creates a fresh instance of the workload {@code name} for one guest.
+   *
+   * @throws IllegalArgumentException if the name is unknown (the message lists the valid names), or
+   *     an option is unknown to that workload or invalid
+   */
+  public static Workload create(String name, WorkloadOptions options) {
+    switch (name == null ? "" : name) {
+      case IdleWorkload.NAME:
+        return new IdleWorkload(options);
+      case CompileWorkload.NAME:
+        return new CompileWorkload(options);
+      case HotSetWorkload.NAME:
+        return new HotSetWorkload(options);
+      case UniformWorkload.NAME:
+        return new UniformWorkload(options);
+      default:
+        throw new IllegalArgumentException(
+            "unknown workload '" + name + "'; valid workloads: " + String.join(", ", NAMES));
+    }
+  }
+}

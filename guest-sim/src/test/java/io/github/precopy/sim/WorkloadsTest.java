@@ -1,0 +1,248 @@
+package io.github.precopy.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.precopy.bitmap.PageBitmap;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.memory.RamBlock;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+@Timeout(60)
+final class WorkloadsTest {
+
+  private static final long MEMORY = 64L << 20;
+
+  private static SimulatedGuest guest(
+      String workload, WorkloadOptions options, long memory, int vcpus, long seed) {
+    return SimulatedGuest.builder()
+        .memorySize(memory)
+        .vcpus(vcpus)
+        .seed(seed)
+        .workload(workload, options)
+        .build();
+  }
+
+  @Test
+  void anUnknownWorkloadNameIsRejectedWithTheValidNames() {
+    assertThatThrownBy(() -> Workloads.create("kernel-build", WorkloadOptions.defaults()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "unknown workload 'kernel-build'; valid workloads: idle, compile, hot-set, uniform");
+    assertThat(Workloads.names()).containsExactly("idle", "compile", "hot-set", "uniform");
+  }
+
+  @Test
+  void anOptionTheWorkloadDoesNotKnowIsRejectedWithItsOptions() {
+    assertThatThrownBy(() -> Workloads.create("idle", WorkloadOptions.parse("working-set=10%")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "workload idle has no option 'working-set'; its options are dirty-rate, in-use,"
+                + " touched");
+  }
+
+  @Test
+  void optionValuesAreParsedAndValidated() {
+    assertThat(WorkloadOptions.parse(" dirty-rate = 128m , touched=60% ").values())
+        .containsEntry("dirty-rate", "128m")
+        .containsEntry("touched", "60%");
+    assertThat(WorkloadOptions.parse("").values()).isEmpty();
+    assertThatThrownBy(() -> WorkloadOptions.parse("touched"))
+        .hasMessageContaining("not of the form key=value");
+    assertThatThrownBy(() -> WorkloadOptions.parse("area=1,area=2"))
+        .hasMessageContaining("given twice");
+    assertThatThrownBy(() -> Workloads.create("uniform", WorkloadOptions.parse("dirty-rate=fast")))
+        .hasMessageContaining("dirty-rate=fast is not bytes per second");
+    assertThatThrownBy(() -> Workloads.create("hot-set", WorkloadOptions.parse("working-set=150%")))
+        .hasMessageContaining("between 0 and 1");
+    assertThatThrownBy(() -> Workloads.create("idle", WorkloadOptions.parse("touched=5%")))
+        .hasMessageContaining("in-use");
+    assertThatThrownBy(() -> Workloads.create("uniform", WorkloadOptions.parse("area=95%")))
+        .hasMessageContaining("exceed 1");
+    assertThat(Workloads.create("compile", WorkloadOptions.parse("dirty-rate=1.5g,page-cache=0.1")))
+        .isNotNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform"})
+  void bootOnOneVcpuIsReproducibleForASeed(String name) {
+    long seed = new SplittableRandom().nextLong();
+    System.out.println("WorkloadsTest reproducibility " + name + " seed: " + seed);
+    long memory = 32L << 20;
+    try (SimulatedGuest first = guest(name, WorkloadOptions.defaults(), memory, 1, seed);
+        SimulatedGuest second = guest(name, WorkloadOptions.defaults(), memory, 1, seed);
+        SimulatedGuest other = guest(name, WorkloadOptions.defaults(), memory, 1, seed + 1)) {
+      first.boot();
+      second.boot();
+      other.boot();
+      RamBlock a = first.memory().blocks().get(0);
+      RamBlock b = second.memory().blocks().get(0);
+      RamBlock c = other.memory().blocks().get(0);
+      long differentFromOther = 0;
+      for (long page = 0; page < a.pageCount(); page++) {
+        assertThat(a.samePage(page, b)).as("page %d, seed %d", page, seed).isTrue();
+        differentFromOther += a.samePage(page, c) ? 0 : 1;
+      }
+      assertThat(differentFromOther).isPositive();
+      assertThat(bits(first.pagesInUse(a))).isEqualTo(bits(second.pagesInUse(b)));
+      assertThat(first.workDone()).isEqualTo(second.workDone());
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"idle, dirty-rate=1m", "compile, ''", "hot-set, ''", "uniform, ''"})
+  void everyPageTheWorkloadWritesIsMarkedDirtyAndNoOther(String name, String options)
+      throws Exception {
+    long seed = new SplittableRandom().nextLong();
+    System.out.println("WorkloadsTest dirty tracking " + name + " seed: " + seed);
+    try (SimulatedGuest guest = guest(name, WorkloadOptions.parse(options), MEMORY, 2, seed)) {
+      GuestMemory memory = guest.memory();
+      guest.start();
+      Thread.sleep(100);
+      guest.pause();
+      GuestProbe.drainDirty(memory);
+      byte[][] before = GuestProbe.snapshot(memory);
+      guest.resume();
+      Thread.sleep(300);
+      guest.pause();
+      PageBitmap[] dirty = GuestProbe.drainDirty(memory);
+      PageBitmap[] changed = GuestProbe.changedPages(memory, before);
+      assertThat(GuestProbe.cardinality(dirty)).isPositive();
+      for (RamBlock block : memory.blocks()) {
+        assertThat(bits(dirty[block.id()]))
+            .as("dirty pages of %s, seed %d", block, seed)
+            .isEqualTo(bits(changed[block.id()]));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    // workload, options, expected bytes per second on 2 vCPUs
+    "idle, '', 65536",
+    "compile, '', 134217728",
+    "uniform, '', 67108864",
+    "uniform, dirty-rate=8m, 8388608"
+  })
+  void pacedWorkloadsDirtyAtTheirDocumentedRate(String name, String options, long expected)
+      throws Exception {
+    long seed = new SplittableRandom().nextLong();
+    System.out.println("WorkloadsTest rate " + name + " " + options + " seed: " + seed);
+    try (SimulatedGuest guest = guest(name, WorkloadOptions.parse(options), MEMORY, 2, seed)) {
+      guest.start();
+      Thread.sleep(200);
+      double rate = measureRate(guest, 1000);
+      System.out.printf("%s %s: %.0f bytes/s (expected %d)%n", name, options, rate, expected);
+      // Loose bounds: a slow or loaded host may fall behind; slack of one batch per vCPU above.
+      double slack = 2.0 * Vcpu.TEMPLATE_PAGES * GuestMemory.PAGE_SIZE;
+      assertThat(rate).isBetween(0.25 * expected, 1.5 * expected + slack);
+    }
+  }
+
+  @Test
+  void hotSetRewritesItsWorkingSetAsFastAsItCan() throws Exception {
+    try (SimulatedGuest guest = guest("hot-set", WorkloadOptions.defaults(), MEMORY, 2, 17)) {
+      guest.start();
+      Thread.sleep(100);
+      double rate = measureRate(guest, 500);
+      System.out.printf("hot-set: %.0f MiB/s%n", rate / (1 << 20));
+      assertThat(rate).isGreaterThan(64.0 * (1 << 20));
+      long workingSet = (long) (0.25 * MEMORY) / GuestMemory.PAGE_SIZE;
+      long inUse = guest.allocator().totalPages() - guest.allocator().freePages();
+      assertThat(inUse).isBetween(workingSet, workingSet + guest.allocator().totalPages() / 5);
+    }
+  }
+
+  @Test
+  void idleBootLeavesAboutATenthInUseAndStaleDataInFreePages() {
+    try (SimulatedGuest guest = guest("idle", WorkloadOptions.defaults(), MEMORY, 2, 19)) {
+      guest.boot();
+      BuddyAllocator allocator = guest.allocator();
+      RamBlock block = guest.memory().blocks().get(0);
+      PageBitmap inUse = guest.pagesInUse(block);
+      long written = 0;
+      long staleFree = 0;
+      for (long page = 0; page < block.pageCount(); page++) {
+        if (!block.isZeroPage(page)) {
+          written++;
+          staleFree += inUse.get(page) ? 0 : 1;
+        }
+      }
+      long total = allocator.totalPages();
+      assertThat((double) inUse.cardinality() / total).isBetween(0.05, 0.15);
+      assertThat((double) written / total).isBetween(0.45, 0.55);
+      assertThat((double) staleFree / total).isBetween(0.3, 0.5);
+      assertThat(inUse.cardinality()).isEqualTo(total - allocator.freePages());
+    }
+  }
+
+  @Test
+  void compilePageCacheGrowsButStaysWithinItsCap() throws Exception {
+    long seed = new SplittableRandom().nextLong();
+    System.out.println("WorkloadsTest page cache seed: " + seed);
+    CompileWorkload workload =
+        (CompileWorkload)
+            Workloads.create("compile", WorkloadOptions.parse("page-cache=5%,dirty-rate=512m"));
+    try (SimulatedGuest guest =
+        SimulatedGuest.builder()
+            .memorySize(MEMORY)
+            .vcpus(2)
+            .seed(seed)
+            .workload(workload)
+            .build()) {
+      guest.start();
+      PageCache cache = workload.pageCache();
+      long cap = cache.capPages();
+      assertThat(cap).isEqualTo((long) (0.05 * MEMORY / GuestMemory.PAGE_SIZE));
+      long[] largest = new long[1];
+      boolean grew =
+          GuestProbe.await(
+              () -> {
+                long pages = cache.pages();
+                largest[0] = Math.max(largest[0], pages);
+                return pages >= cap / 2;
+              },
+              20_000);
+      assertThat(grew).as("page cache reached half its cap of %d pages", cap).isTrue();
+      for (int i = 0; i < 100; i++) {
+        largest[0] = Math.max(largest[0], cache.pages());
+        Thread.sleep(5);
+      }
+      assertThat(largest[0]).isLessThanOrEqualTo(cap);
+      assertThat(guest.failure()).isEmpty();
+    }
+  }
+
+  @Test
+  void aCompileWorkloadInstanceServesOneGuest() {
+    Workload workload = Workloads.create("compile", WorkloadOptions.defaults());
+    try (SimulatedGuest first =
+            SimulatedGuest.builder().memorySize(MEMORY).vcpus(1).workload(workload).build();
+        SimulatedGuest second =
+            SimulatedGuest.builder().memorySize(MEMORY).vcpus(1).workload(workload).build()) {
+      first.boot();
+      assertThatThrownBy(second::boot).hasMessageContaining("serves one guest");
+    }
+  }
+
+  private static double measureRate(SimulatedGuest guest, long millis) throws InterruptedException {
+    long work = guest.workDone();
+    long start = System.nanoTime();
+    Thread.sleep(millis);
+    long done = guest.workDone() - work;
+    return done / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static String bits(PageBitmap bitmap) {
+    StringBuilder text = new StringBuilder();
+    for (long i = bitmap.nextSetBit(0); i >= 0; i = bitmap.nextSetBit(i + 1)) {
+      text.append(i).append(' ');
+    }
+    return text.toString();
+  }
+}

@@ -1,0 +1,92 @@
+package io.github.precopy.core.engine;
+
+import io.github.precopy.spi.MigrationOptimizationProvider;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The optimisation providers an engine knows, by capability name. Providers are only asked for
+ * their name here; {@link MigrationOptimizationProvider#create} runs only for migrations that
+ * enable the capability. Immutable and thread-safe.
+ */
+public final class OptimizationRegistry {
+
+  private static final System.Logger LOG = System.getLogger(OptimizationRegistry.class.getName());
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+  private final SortedMap<String, MigrationOptimizationProvider> byCapability;
+
+  public OptimizationRegistry(Collection<MigrationOptimizationProvider> providers) {
+    SortedMap<String, MigrationOptimizationProvider> map = new TreeMap<>();
+    for (MigrationOptimizationProvider provider : providers) {
+      String name = provider.capability();
+      if (name == null || !NAME.matcher(name).matches()) {
+        throw new IllegalStateException(
+            "provider "
+                + provider.getClass().getName()
+                + " has an invalid capability name '"
+                + name
+                + "' (lower-case letters, digits and dashes, at most 63)");
+      }
+      MigrationOptimizationProvider previous = map.putIfAbsent(name, provider);
+      if (previous != null && previous.getClass() != provider.getClass()) {
+        throw new IllegalStateException(
+            "capability '"
+                + name
+                + "' is offered by both "
+                + previous.getClass().getName()
+                + " and "
+                + provider.getClass().getName());
+      }
+      if (previous == null) {
+        LOG.log(Level.INFO, "found capability {0} ({1})", name, provider.getClass().getName());
+      }
+    }
+    this.byCapability = Collections.unmodifiableSortedMap(map);
+  }
+
+  /** The capability names available, sorted. */
+  public Set<String> capabilities() {
+    return Collections.unmodifiableSet(byCapability.keySet());
+  }
+
+  /**
+   * Checks that every enabled capability has a provider.
+   *
+   * @throws IllegalArgumentException naming the unknown capabilities and the available ones
+   */
+  public void checkAvailable(Set<String> enabled) {
+    List<String> unknown = new ArrayList<>();
+    for (String name : enabled) {
+      if (!byCapability.containsKey(name)) {
+        unknown.add(name);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "unknown capability "
+              + String.join(", ", unknown)
+              + "; available: "
+              + (byCapability.isEmpty() ? "none" : String.join(", ", byCapability.keySet())));
+    }
+  }
+
+  /** The providers of the enabled capabilities, by name. */
+  public Map<String, MigrationOptimizationProvider> providersFor(Set<String> enabled) {
+    checkAvailable(enabled);
+    Map<String, MigrationOptimizationProvider> chosen = new TreeMap<>();
+    for (String name : enabled) {
+      LOG.log(Level.INFO, "enabling capability {0}", name);
+      chosen.put(name, byCapability.get(name));
+    }
+    return chosen;
+  }
+}

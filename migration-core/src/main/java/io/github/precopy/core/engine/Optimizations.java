@@ -1,0 +1,93 @@
+package io.github.precopy.core.engine;
+
+import io.github.precopy.spi.MigrationOptimization;
+import io.github.precopy.spi.MigrationOptimizationProvider;
+import io.github.precopy.spi.OptimizationContext;
+import io.github.precopy.spi.PrecopyPhase;
+import java.lang.System.Logger.Level;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The optimisations taking part in one migration, notified in capability-name order. One that
+ * throws is reported, closed and dropped, and the migration carries on without it, as QEMU treats
+ * notifier errors. Phases are delivered on the migration thread; {@link #statistics()} may be
+ * called from any thread and never waits for a phase in progress.
+ */
+public final class Optimizations {
+
+  private static final System.Logger LOG = System.getLogger(Optimizations.class.getName());
+
+  private final Map<String, MigrationOptimization> active = new ConcurrentSkipListMap<>();
+  private final Map<String, String> errors = new ConcurrentSkipListMap<>();
+  private final Map<String, Map<String, Object>> finalStatistics = new ConcurrentSkipListMap<>();
+
+  public Optimizations(
+      Map<String, MigrationOptimizationProvider> providers, OptimizationContext context) {
+    providers.forEach(
+        (name, provider) -> {
+          try {
+            active.put(name, provider.create(context));
+          } catch (RuntimeException | LinkageError e) {
+            fail(name, "create", e);
+          }
+        });
+  }
+
+  public void notify(PrecopyPhase phase) {
+    for (var it = active.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, MigrationOptimization> entry = it.next();
+      try {
+        entry.getValue().onPhase(phase);
+      } catch (RuntimeException | LinkageError e) {
+        it.remove();
+        fail(entry.getKey(), phase.name(), e);
+        closeQuietly(entry.getKey(), entry.getValue());
+      }
+    }
+  }
+
+  /** Closes every optimisation, keeping its last statistics. */
+  public void close() {
+    active.forEach(
+        (name, optimization) -> {
+          finalStatistics.put(name, statisticsOf(optimization));
+          active.remove(name);
+          closeQuietly(name, optimization);
+        });
+  }
+
+  public Map<String, Map<String, Object>> statistics() {
+    Map<String, Map<String, Object>> result = new TreeMap<>(finalStatistics);
+    active.forEach((name, optimization) -> result.put(name, statisticsOf(optimization)));
+    errors.forEach((name, error) -> result.put(name, Map.of("error", error)));
+    return result;
+  }
+
+  private static Map<String, Object> statisticsOf(MigrationOptimization optimization) {
+    try {
+      return Collections.unmodifiableMap(new LinkedHashMap<>(optimization.statistics()));
+    } catch (RuntimeException e) {
+      return Map.of("error", "statistics failed: " + e);
+    }
+  }
+
+  private void fail(String name, String during, Throwable e) {
+    errors.put(name, during + " failed: " + e);
+    LOG.log(
+        Level.WARNING,
+        "optimisation " + name + " failed during " + during + "; continuing without it",
+        e);
+  }
+
+  private void closeQuietly(String name, MigrationOptimization optimization) {
+    try {
+      optimization.close();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "optimisation " + name + " failed to close", e);
+    }
+  }
+}

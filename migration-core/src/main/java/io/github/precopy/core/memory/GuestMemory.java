@@ -1,0 +1,365 @@
+package io.github.precopy.core.memory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The guest's RAM: one or more {@link RamBlock}s backed by real off-heap memory, and the only way
+ * guest code writes it, so that every write marks its pages in the block's dirty log.
+ *
+ * <p>Storage is memory-mapped: anonymous blocks map a deleted file on {@code /dev/shm} (QEMU's
+ * {@code memory-backend-memfd}; falls back to {@code java.io.tmpdir}), file-backed blocks map a
+ * file of the caller's choosing ({@code memory-backend-file}). Mapped memory does not count against
+ * the Java heap or {@code -XX:MaxDirectMemorySize}, so guests of many GiB work.
+ *
+ * <p>Thread-safety: any number of threads may read and write concurrently; each write marks its
+ * pages dirty after the bytes are stored, so a dirty-log sync that sees the mark also sees the
+ * data. {@link #close()} unmaps the memory and must not race with any other call.
+ */
+public final class GuestMemory implements AutoCloseable {
+
+  /** Page size in bytes. */
+  public static final int PAGE_SIZE = 4096;
+
+  /** log2 of {@link #PAGE_SIZE}. */
+  public static final int PAGE_SHIFT = 12;
+
+  private final List<RamBlock> blocks;
+  private final RamBlock[] byAddress;
+  private volatile boolean closed;
+  private DirtyTracker tracker;
+
+  private GuestMemory(List<RamBlock> blocks) {
+    this.blocks = List.copyOf(blocks);
+    this.byAddress = blocks.toArray(new RamBlock[0]);
+    Arrays.sort(byAddress, Comparator.comparingLong(RamBlock::guestAddress));
+  }
+
+  /** A guest with a single anonymous block {@code pc.ram} of {@code sizeBytes} at address 0. */
+  public static GuestMemory anonymous(long sizeBytes) {
+    return builder().anonymousBlock("pc.ram", 0, sizeBytes).build();
+  }
+
+  /** A builder for a guest with several blocks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The blocks in the order they were added; a block's index is its {@link RamBlock#id()}. */
+  public List<RamBlock> blocks() {
+    return blocks;
+  }
+
+  /** The block named {@code name}, or null if there is none. */
+  public RamBlock block(String name) {
+    for (RamBlock block : blocks) {
+      if (block.name().equals(name)) {
+        return block;
+      }
+    }
+    return null;
+  }
+
+  /** The block that holds guest-physical {@code address}, or null if none does. */
+  public RamBlock blockAt(long address) {
+    int low = 0;
+    int high = byAddress.length - 1;
+    while (low <= high) {
+      int mid = (low + high) >>> 1;
+      RamBlock block = byAddress[mid];
+      if (address < block.guestAddress()) {
+        high = mid - 1;
+      } else if (block.contains(address)) {
+        return block;
+      } else {
+        low = mid + 1;
+      }
+    }
+    return null;
+  }
+
+  /** Sum of the blocks' used lengths, in bytes. */
+  public long totalBytes() {
+    long total = 0;
+    for (RamBlock block : blocks) {
+      total += block.usedLength();
+    }
+    return total;
+  }
+
+  /** Sum of the blocks' pages. */
+  public long totalPages() {
+    return totalBytes() >>> PAGE_SHIFT;
+  }
+
+  /**
+   * Writes {@code length} bytes of {@code src} at guest-physical {@code address} and marks the
+   * pages dirty.
+   *
+   * @throws IndexOutOfBoundsException if the range is not inside one block
+   */
+  public void write(long address, byte[] src, int srcOffset, int length) {
+    Objects.checkFromIndexSize(srcOffset, length, src.length);
+    RamBlock block = blockFor(address, length);
+    block.writeBytes(address - block.guestAddress(), src, srcOffset, length);
+  }
+
+  /**
+   * Writes a native-order {@code long} at 8-byte aligned {@code address} and marks its page dirty.
+   */
+  public void writeLong(long address, long value) {
+    if ((address & 7) != 0) {
+      throw new IllegalArgumentException("unaligned long write at 0x" + Long.toHexString(address));
+    }
+    RamBlock block = blockFor(address, Long.BYTES);
+    block.writeLong(address - block.guestAddress(), value);
+  }
+
+  /** Fills {@code length} bytes at {@code address} with {@code value} and marks the pages dirty. */
+  public void fill(long address, long length, byte value) {
+    RamBlock block = blockFor(address, length);
+    block.fill(address - block.guestAddress(), length, value);
+  }
+
+  /** Reads {@code length} bytes at {@code address} into {@code dst}. */
+  public void read(long address, byte[] dst, int dstOffset, int length) {
+    Objects.checkFromIndexSize(dstOffset, length, dst.length);
+    RamBlock block = blockFor(address, length);
+    block.readBytes(address - block.guestAddress(), dst, dstOffset, length);
+  }
+
+  /** Reads the native-order {@code long} at 8-byte aligned {@code address}. */
+  public long readLong(long address) {
+    if ((address & 7) != 0) {
+      throw new IllegalArgumentException("unaligned long read at 0x" + Long.toHexString(address));
+    }
+    RamBlock block = blockFor(address, Long.BYTES);
+    return block.readLong(address - block.guestAddress());
+  }
+
+  private RamBlock blockFor(long address, long length) {
+    if (closed) {
+      throw new IllegalStateException("guest memory is closed");
+    }
+    RamBlock block = blockAt(address);
+    if (block == null
+        || length < 0
+        || length > block.usedLength() - (address - block.guestAddress())) {
+      throw new IndexOutOfBoundsException(
+          "guest range [0x"
+              + Long.toHexString(address)
+              + ", +"
+              + length
+              + ") is not inside one RAM block of "
+              + blocks);
+    }
+    return block;
+  }
+
+  /**
+   * Takes the dirty log for one migration: from now on only the returned tracker drains it, until
+   * it is closed.
+   *
+   * @throws IllegalStateException if a tracker is already open (another migration of this memory is
+   *     running) or the memory is closed
+   */
+  public synchronized DirtyTracker startDirtyTracking() {
+    if (closed) {
+      throw new IllegalStateException("guest memory is closed");
+    }
+    if (tracker != null) {
+      throw new IllegalStateException(
+          "the dirty log of this guest memory is already tracked (is another migration running?)");
+    }
+    tracker = new DirtyTracker(this);
+    return tracker;
+  }
+
+  synchronized void stopDirtyTracking(DirtyTracker stopped) {
+    if (tracker == stopped) {
+      tracker = null;
+    }
+  }
+
+  /** Unmaps the memory. Idempotent; nothing may use the memory or its blocks afterwards. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (RamBlock block : blocks) {
+      for (MappedByteBuffer chunk : block.chunks()) {
+        Unmapper.unmap(chunk);
+      }
+    }
+  }
+
+  /** Builds a {@link GuestMemory}; blocks must have unique names and must not overlap. */
+  public static final class Builder {
+    private final List<BlockSpec> specs = new ArrayList<>();
+
+    private Builder() {}
+
+    /** Adds an anonymous (memfd-like) block; its memory starts zeroed. */
+    public Builder anonymousBlock(String name, long guestAddress, long usedLength) {
+      specs.add(new BlockSpec(name, guestAddress, usedLength, null));
+      return this;
+    }
+
+    /**
+     * Adds a block backed by {@code file}, created or extended to {@code usedLength}; existing
+     * contents become the block's contents, and guest writes reach the file.
+     */
+    public Builder fileBackedBlock(String name, long guestAddress, long usedLength, Path file) {
+      specs.add(new BlockSpec(name, guestAddress, usedLength, Objects.requireNonNull(file)));
+      return this;
+    }
+
+    /** Maps the memory of every block. */
+    public GuestMemory build() {
+      validate();
+      List<RamBlock> blocks = new ArrayList<>();
+      try {
+        for (BlockSpec spec : specs) {
+          blocks.add(
+              new RamBlock(
+                  spec.name,
+                  blocks.size(),
+                  spec.guestAddress,
+                  spec.usedLength,
+                  map(spec),
+                  spec.file != null));
+        }
+      } catch (IOException e) {
+        new GuestMemory(blocks).close();
+        throw new UncheckedIOException("cannot map guest memory: " + e.getMessage(), e);
+      }
+      return new GuestMemory(blocks);
+    }
+
+    private void validate() {
+      if (specs.isEmpty()) {
+        throw new IllegalArgumentException("guest memory needs at least one RAM block");
+      }
+      Set<String> names = new HashSet<>();
+      for (BlockSpec spec : specs) {
+        if (spec.name == null || spec.name.isEmpty()) {
+          throw new IllegalArgumentException("RAM block name must not be empty");
+        }
+        if (!names.add(spec.name)) {
+          throw new IllegalArgumentException("duplicate RAM block name " + spec.name);
+        }
+        if (spec.usedLength <= 0 || (spec.usedLength & (PAGE_SIZE - 1)) != 0) {
+          throw new IllegalArgumentException(
+              "RAM block "
+                  + spec.name
+                  + ": used length "
+                  + spec.usedLength
+                  + " must be a positive multiple of "
+                  + PAGE_SIZE);
+        }
+        if (spec.guestAddress < 0 || (spec.guestAddress & (PAGE_SIZE - 1)) != 0) {
+          throw new IllegalArgumentException(
+              "RAM block "
+                  + spec.name
+                  + ": guest address 0x"
+                  + Long.toHexString(spec.guestAddress)
+                  + " must be non-negative and page-aligned");
+        }
+        if (spec.guestAddress > Long.MAX_VALUE - spec.usedLength) {
+          throw new IllegalArgumentException("RAM block " + spec.name + " ends past 2^63");
+        }
+      }
+      List<BlockSpec> sorted = new ArrayList<>(specs);
+      sorted.sort(Comparator.comparingLong(s -> s.guestAddress));
+      for (int i = 1; i < sorted.size(); i++) {
+        BlockSpec previous = sorted.get(i - 1);
+        if (previous.guestAddress + previous.usedLength > sorted.get(i).guestAddress) {
+          throw new IllegalArgumentException(
+              "RAM blocks " + previous.name + " and " + sorted.get(i).name + " overlap");
+        }
+      }
+    }
+
+    private static MappedByteBuffer[] map(BlockSpec spec) throws IOException {
+      Path file = spec.file;
+      boolean anonymous = file == null;
+      if (anonymous) {
+        Path shm = Path.of("/dev/shm");
+        Path dir = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : null;
+        file =
+            dir == null
+                ? Files.createTempFile("precopy-", ".ram")
+                : Files.createTempFile(dir, "precopy-", ".ram");
+      }
+      try (FileChannel channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        if (channel.size() < spec.usedLength) {
+          // Sparse extension: pages are allocated on first touch, as anonymous guest RAM.
+          channel.write(ByteBuffer.wrap(new byte[1]), spec.usedLength - 1);
+        }
+        int count = (int) ((spec.usedLength + RamBlock.CHUNK_BYTES - 1) >>> RamBlock.CHUNK_SHIFT);
+        MappedByteBuffer[] chunks = new MappedByteBuffer[count];
+        for (int i = 0; i < count; i++) {
+          long position = (long) i << RamBlock.CHUNK_SHIFT;
+          long size = Math.min(RamBlock.CHUNK_BYTES, spec.usedLength - position);
+          chunks[i] = channel.map(FileChannel.MapMode.READ_WRITE, position, size);
+          chunks[i].order(ByteOrder.nativeOrder());
+        }
+        return chunks;
+      } finally {
+        if (anonymous) {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+  }
+
+  private record BlockSpec(String name, long guestAddress, long usedLength, Path file) {}
+
+  /** Releases a mapping now rather than at garbage collection, so tmpfs pages are freed. */
+  private static final class Unmapper {
+    private static final Object UNSAFE = unsafe();
+
+    private Unmapper() {}
+
+    static void unmap(MappedByteBuffer buffer) {
+      if (UNSAFE == null) {
+        return;
+      }
+      try {
+        UNSAFE.getClass().getMethod("invokeCleaner", ByteBuffer.class).invoke(UNSAFE, buffer);
+      } catch (ReflectiveOperationException e) {
+        // The mapping is then released when the buffer is collected.
+      }
+    }
+
+    private static Object unsafe() {
+      try {
+        Class<?> type = Class.forName("sun.misc.Unsafe");
+        Field field = type.getDeclaredField("theUnsafe");
+        field.setAccessible(true);
+        return field.get(null);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        return null;
+      }
+    }
+  }
+}

@@ -1,0 +1,262 @@
+package io.github.precopy.core.memory;
+
+import io.github.precopy.bitmap.AtomicPageBitmap;
+import io.github.precopy.bitmap.PageBitmap;
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.util.zip.CRC32C;
+
+/**
+ * One contiguous range of guest RAM (QEMU's {@code RAMBlock}): a name, a guest-physical base
+ * address, a used length of whole 4 KiB pages, off-heap storage and a dirty log with one bit per
+ * page. Its public methods only read: guest code writes through {@link GuestMemory}, which marks
+ * every page it writes in the dirty log, and a migration drains the log through a {@link
+ * DirtyTracker}.
+ *
+ * <p>Layout: the storage is a list of mapped chunks of {@link #CHUNK_BYTES} each (the last may be
+ * shorter); a page never straddles two chunks. Page-level methods are safe to call from several
+ * threads on different pages; concurrent access to the same page has no ordering beyond that of the
+ * underlying memory. No method may be called after the owning {@link GuestMemory} is closed.
+ */
+public final class RamBlock {
+
+  /** Bytes per chunk of storage: 1 GiB, so a page never crosses a chunk. */
+  static final int CHUNK_SHIFT = 30;
+
+  static final long CHUNK_BYTES = 1L << CHUNK_SHIFT;
+
+  private static final ByteBuffer ZERO_PAGE = ByteBuffer.allocateDirect(GuestMemory.PAGE_SIZE);
+  private static final int ZERO_PAGE_CHECKSUM = checksumOfZeroPage();
+
+  private final String name;
+  private final int id;
+  private final long guestAddress;
+  private final long usedLength;
+  private final MappedByteBuffer[] chunks;
+  private final AtomicPageBitmap dirtyLog;
+
+  /**
+   * Pages ever stored to since the block was mapped (all of them for a file-backed block, whose
+   * contents are unknown). A page never stored to reads as zero, so it is known to be zero without
+   * touching it: reading an untouched page of a shared mapping would allocate it, which the kernel
+   * spares anonymous guest RAM through its shared zero page.
+   */
+  private final AtomicPageBitmap populated;
+
+  RamBlock(
+      String name,
+      int id,
+      long guestAddress,
+      long usedLength,
+      MappedByteBuffer[] chunks,
+      boolean populatedAtStart) {
+    this.name = name;
+    this.id = id;
+    this.guestAddress = guestAddress;
+    this.usedLength = usedLength;
+    this.chunks = chunks;
+    long pages = usedLength >>> GuestMemory.PAGE_SHIFT;
+    this.dirtyLog = new AtomicPageBitmap(pages);
+    this.populated = new AtomicPageBitmap(pages);
+    if (populatedAtStart) {
+      populated.markDirtyRange(0, pages);
+    }
+  }
+
+  /** The block's unique name. */
+  public String name() {
+    return name;
+  }
+
+  /** The block's index in {@link GuestMemory#blocks()}, also its id in the migration stream. */
+  public int id() {
+    return id;
+  }
+
+  /** Guest-physical address of the block's first byte. */
+  public long guestAddress() {
+    return guestAddress;
+  }
+
+  /** Used length in bytes, a whole number of pages. */
+  public long usedLength() {
+    return usedLength;
+  }
+
+  /** Number of pages in the block. */
+  public long pageCount() {
+    return usedLength >>> GuestMemory.PAGE_SHIFT;
+  }
+
+  /** Whether {@code address} (guest-physical) lies inside this block. */
+  public boolean contains(long address) {
+    return address >= guestAddress && address - guestAddress < usedLength;
+  }
+
+  /** Moves the pages written since the last drain into {@code target}: see {@link DirtyTracker}. */
+  long drainDirtyLog(PageBitmap target) {
+    return dirtyLog.drainInto(target);
+  }
+
+  /**
+   * Copies one page into {@code dst} at {@code dstOffset}. Does not touch the dirty log.
+   *
+   * @param page page index within the block
+   */
+  public void readPage(long page, byte[] dst, int dstOffset) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    chunk(offset).get(chunkOffset(offset), dst, dstOffset, GuestMemory.PAGE_SIZE);
+  }
+
+  /**
+   * Copies one page into {@code dst} at its position, which advances by a page. Does not touch the
+   * dirty log.
+   *
+   * @throws java.nio.BufferOverflowException if fewer than 4096 bytes remain in {@code dst}
+   */
+  public void readPage(long page, ByteBuffer dst) {
+    checkPage(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    int at = dst.position();
+    if (dst.limit() - at < GuestMemory.PAGE_SIZE) {
+      throw new BufferOverflowException();
+    }
+    dst.put(at, chunk(offset), chunkOffset(offset), GuestMemory.PAGE_SIZE);
+    dst.position(at + GuestMemory.PAGE_SIZE);
+  }
+
+  /**
+   * The CRC32C of the page's bytes; a page never stored to is zero and is not read. Does not touch
+   * the dirty log.
+   */
+  public int pageChecksum(long page) {
+    checkPage(page);
+    if (!populated.isDirty(page)) {
+      return ZERO_PAGE_CHECKSUM;
+    }
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    CRC32C crc = new CRC32C();
+    crc.update(chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE));
+    return (int) crc.getValue();
+  }
+
+  /** Whether every byte of the page is zero; a page never stored to is, without being read. */
+  public boolean isZeroPage(long page) {
+    checkPage(page);
+    if (!populated.isDirty(page)) {
+      return true;
+    }
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    return chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE).mismatch(ZERO_PAGE) < 0;
+  }
+
+  /** Whether the page holds the same bytes as page {@code page} of {@code other}. */
+  public boolean samePage(long page, RamBlock other) {
+    checkPage(page);
+    other.checkPage(page);
+    if (!populated.isDirty(page) && !other.populated.isDirty(page)) {
+      return true;
+    }
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    ByteBuffer mine = chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
+    ByteBuffer theirs = other.chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
+    return mine.mismatch(theirs) < 0;
+  }
+
+  // Guest access at block-relative offsets; GuestMemory has checked the bounds.
+
+  void writeBytes(long offset, byte[] src, int srcOffset, int length) {
+    int done = 0;
+    while (done < length) {
+      long at = offset + done;
+      int n = (int) Math.min(length - done, CHUNK_BYTES - chunkOffset(at));
+      chunk(at).put(chunkOffset(at), src, srcOffset + done, n);
+      done += n;
+    }
+    markWritten(offset, length);
+  }
+
+  void writeLong(long offset, long value) {
+    chunk(offset).putLong(chunkOffset(offset), value);
+    long page = offset >>> GuestMemory.PAGE_SHIFT;
+    populated.markDirty(page);
+    dirtyLog.markDirty(page);
+  }
+
+  void fill(long offset, long length, byte value) {
+    fillBytes(offset, length, value);
+    markWritten(offset, length);
+  }
+
+  void readBytes(long offset, byte[] dst, int dstOffset, int length) {
+    int done = 0;
+    while (done < length) {
+      long at = offset + done;
+      int n = (int) Math.min(length - done, CHUNK_BYTES - chunkOffset(at));
+      chunk(at).get(chunkOffset(at), dst, dstOffset + done, n);
+      done += n;
+    }
+  }
+
+  long readLong(long offset) {
+    return chunk(offset).getLong(chunkOffset(offset));
+  }
+
+  MappedByteBuffer[] chunks() {
+    return chunks;
+  }
+
+  private void fillBytes(long offset, long length, byte value) {
+    long longValue = (value & 0xFFL) * 0x0101010101010101L;
+    long end = offset + length;
+    long at = offset;
+    while (at < end && (at & 7) != 0) {
+      chunk(at).put(chunkOffset(at), value);
+      at++;
+    }
+    for (; at + Long.BYTES <= end; at += Long.BYTES) {
+      chunk(at).putLong(chunkOffset(at), longValue);
+    }
+    for (; at < end; at++) {
+      chunk(at).put(chunkOffset(at), value);
+    }
+  }
+
+  /** After a guest store: the pages are populated and dirty, in that order. */
+  private void markWritten(long offset, long length) {
+    if (length > 0) {
+      long first = offset >>> GuestMemory.PAGE_SHIFT;
+      long end = ((offset + length - 1) >>> GuestMemory.PAGE_SHIFT) + 1;
+      populated.markDirtyRange(first, end);
+      dirtyLog.markDirtyRange(first, end);
+    }
+  }
+
+  private MappedByteBuffer chunk(long offset) {
+    return chunks[(int) (offset >>> CHUNK_SHIFT)];
+  }
+
+  private static int chunkOffset(long offset) {
+    return (int) (offset & (CHUNK_BYTES - 1));
+  }
+
+  private void checkPage(long page) {
+    if (page < 0 || page >= pageCount()) {
+      throw new IndexOutOfBoundsException(
+          "page " + page + " out of range [0, " + pageCount() + ") of RAM block " + name);
+    }
+  }
+
+  private static int checksumOfZeroPage() {
+    CRC32C crc = new CRC32C();
+    crc.update(new byte[GuestMemory.PAGE_SIZE]);
+    return (int) crc.getValue();
+  }
+
+  @Override
+  public String toString() {
+    return "RamBlock[" + name + " @0x" + Long.toHexString(guestAddress) + ", " + usedLength + " B]";
+  }
+}

@@ -1,0 +1,103 @@
+package io.github.precopy.core.transport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.Enumeration;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Mutual TLS for migrations, with the JDK's TLS: each end presents the certificate of its PKCS12
+ * key store and accepts only peers whose certificate chains to its PKCS12 trust store. Only TLS 1.3
+ * is enabled. The README shows how to make test certificates with {@code keytool}.
+ */
+public final class Tls {
+
+  private static final String PROTOCOL = "TLSv1.3";
+
+  private Tls() {}
+
+  /**
+   * A TLS context from a PKCS12 key store (this end's key and certificate) and a PKCS12 trust store
+   * (the certificates or CA this end trusts).
+   *
+   * @throws IllegalArgumentException if a store is missing, unreadable, not PKCS12, the password is
+   *     wrong, the key store holds no key or the trust store no certificate; the message says which
+   */
+  public static SSLContext pkcs12(
+      Path keyStore, char[] keyStorePassword, Path trustStore, char[] trustStorePassword) {
+    KeyStore keys = load(keyStore, keyStorePassword, "key store");
+    KeyStore trusted = load(trustStore, trustStorePassword, "trust store");
+    try {
+      if (!hasEntry(keys, true)) {
+        throw new IllegalArgumentException("key store " + keyStore + " holds no private key");
+      }
+      if (!hasEntry(trusted, false)) {
+        throw new IllegalArgumentException("trust store " + trustStore + " holds no certificate");
+      }
+      KeyManagerFactory keyManagers =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keyManagers.init(keys, keyStorePassword);
+      TrustManagerFactory trustManagers =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trustManagers.init(trusted);
+      SSLContext context = SSLContext.getInstance(PROTOCOL);
+      context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage(), e);
+    }
+  }
+
+  /** Applies the settings both ends use: TLS 1.3 only; the server requires a client certificate. */
+  static void configure(SSLSocket socket, boolean server) {
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setProtocols(new String[] {PROTOCOL});
+    if (server) {
+      parameters.setNeedClientAuth(true);
+    }
+    socket.setSSLParameters(parameters);
+    socket.setUseClientMode(!server);
+  }
+
+  private static KeyStore load(Path path, char[] password, String what) {
+    try (InputStream in = Files.newInputStream(path)) {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(in, password);
+      return store;
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException(what + " " + path + " does not exist", e);
+    } catch (IOException e) {
+      String reason =
+          e.getCause() instanceof java.security.UnrecoverableKeyException
+              ? "wrong password"
+              : e.getMessage();
+      throw new IllegalArgumentException(
+          "cannot read " + what + " " + path + " as PKCS12: " + reason, e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "cannot read " + what + " " + path + " as PKCS12: " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean hasEntry(KeyStore store, boolean key) throws GeneralSecurityException {
+    Enumeration<String> aliases = store.aliases();
+    while (aliases.hasMoreElements()) {
+      String alias = aliases.nextElement();
+      if (key
+          ? store.isKeyEntry(alias)
+          : store.isCertificateEntry(alias) || store.isKeyEntry(alias)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,261 @@
+package io.github.precopy.core.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.precopy.core.MigrationConfig;
+import io.github.precopy.core.MigrationEngine;
+import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.PrecopyMigration;
+import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.testing.Loopback;
+import io.github.precopy.core.testing.TestCertificates;
+import io.github.precopy.core.testing.TestGuest;
+import io.github.precopy.core.testing.TestMemories;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Migrations over loopback TCP (one and several channels, plain and mutual TLS) into an {@link
+ * IncomingMigration} in this process, and into snapshot files. The oracle is the source memory:
+ * every page in use arrives byte for byte, and the destination's digest check agrees.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+final class TransportTest {
+
+  private static final long MIB = 1 << 20;
+
+  @TempDir static Path certificateDirectory;
+  private static TestCertificates certificates;
+
+  private final MigrationEngine engine = MigrationEngine.create();
+
+  @BeforeAll
+  static void makeCertificates() throws Exception {
+    certificates = TestCertificates.create(certificateDirectory);
+  }
+
+  @ParameterizedTest(name = "{0} channel(s)")
+  @ValueSource(ints = {1, 3})
+  void plainTcpDeliversEveryPageInUseVerified(int channels) throws Exception {
+    TransportOptions options = TransportOptions.builder().channels(channels).build();
+    assertMigratesVerified(options, options);
+  }
+
+  @Test
+  void mutualTlsDeliversEveryPageInUseVerified() throws Exception {
+    assertMigratesVerified(
+        TransportOptions.builder().channels(2).tls(certificates.source()).build(),
+        TransportOptions.builder().channels(2).tls(certificates.destination()).build());
+  }
+
+  @Test
+  void aSourceWithoutTheRightCertificateIsRefusedAndTheDestinationWaitsForTheRightOne()
+      throws Exception {
+    try (TestGuest guest = TestGuest.filled(8 * MIB, 11);
+        GuestMemory destination = GuestMemory.anonymous(8 * MIB)) {
+      Loopback loopback =
+          Loopback.receive(
+              destination, TransportOptions.builder().tls(certificates.destination()).build());
+      TransportOptions intruder = TransportOptions.builder().tls(certificates.intruder()).build();
+      TransportOptions plain = TransportOptions.defaults();
+
+      MigrationStats refused = migrate(guest, loopback, intruder);
+      MigrationStats refusedPlain = migrate(guest, loopback, plain);
+      boolean runningAfterRefusals = guest.isRunning();
+      MigrationStats accepted =
+          migrate(guest, loopback, TransportOptions.builder().tls(certificates.source()).build());
+
+      assertThat(refused.status()).isEqualTo(MigrationStatus.FAILED);
+      assertThat(refused.errorDescription()).contains("TLS handshake", "Received fatal alert");
+      assertThat(refusedPlain.status()).isEqualTo(MigrationStatus.FAILED);
+      assertThat(refusedPlain.errorDescription())
+          .contains("closed the connection without greeting");
+      assertThat(runningAfterRefusals).as("the guest runs after refusals").isTrue();
+      assertThat(loopback.notices)
+          .hasSize(2)
+          .allSatisfy(
+              notice -> assertThat(notice).startsWith("refused connection from 127.0.0.1:"));
+      assertThat(accepted.status()).isEqualTo(MigrationStatus.COMPLETED);
+      assertThat(loopback.awaitReport().verified()).isTrue();
+      assertThat(TestMemories.inUsePagesEqual(guest, destination)).isTrue();
+    }
+  }
+
+  @Test
+  void aPlainDestinationRefusesATlsSourceAndStillTakesThePlainOne() throws Exception {
+    try (TestGuest guest = TestGuest.filled(4 * MIB, 12);
+        GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
+      Loopback loopback = Loopback.receive(destination, TransportOptions.defaults());
+
+      MigrationStats tls =
+          migrate(guest, loopback, TransportOptions.builder().tls(certificates.source()).build());
+      MigrationStats plain = migrate(guest, loopback, TransportOptions.defaults());
+
+      assertThat(tls.status()).isEqualTo(MigrationStatus.FAILED);
+      assertThat(loopback.notices).singleElement().asString().contains("not a precopy source");
+      assertThat(plain.status()).isEqualTo(MigrationStatus.COMPLETED);
+      assertThat(loopback.awaitReport().verified()).isTrue();
+    }
+  }
+
+  @Test
+  void aConnectionThatSaysNothingIsRefusedAfterTenSecondsAndTheSourceBehindItMigrates()
+      throws Exception {
+    try (TestGuest guest = TestGuest.filled(4 * MIB, 18);
+        GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
+      Loopback loopback = Loopback.receive(destination, TransportOptions.defaults());
+      try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), loopback.port())) {
+        Thread.sleep(200);
+
+        long start = System.nanoTime();
+        MigrationStats stats = migrate(guest, loopback, TransportOptions.defaults());
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(stats.status())
+            .as(stats.errorDescription())
+            .isEqualTo(MigrationStatus.COMPLETED);
+        assertThat(loopback.awaitReport().verified()).isTrue();
+        assertThat(loopback.notices)
+            .singleElement()
+            .asString()
+            .startsWith("refused connection from 127.0.0.1:" + silent.getLocalPort() + ": ");
+        assertThat(millis).as("waited out the silent connection").isBetween(9_000L, 30_000L);
+      }
+    }
+  }
+
+  @Test
+  void aDestinationOfAnotherLayoutRejectsTheStreamAndTheSourceSaysWhy() throws Exception {
+    try (TestGuest guest = TestGuest.filled(16 * MIB, 13);
+        GuestMemory destination = GuestMemory.anonymous(8 * MIB)) {
+      Loopback loopback = Loopback.receive(destination, TransportOptions.defaults());
+
+      MigrationStats stats = migrate(guest, loopback, TransportOptions.defaults());
+
+      assertThat(stats.status()).isEqualTo(MigrationStatus.FAILED);
+      assertThat(stats.errorDescription())
+          .contains("rejected the stream", "used length 16777216, destination's has 8388608");
+      assertThat(guest.isRunning()).isTrue();
+      DestinationReport report = loopback.awaitReport();
+      assertThat(report.completed()).isFalse();
+      assertThat(report.verified()).isFalse();
+    }
+  }
+
+  @Test
+  void differentChannelCountsFailOnBothSides() throws Exception {
+    try (TestGuest guest = TestGuest.filled(4 * MIB, 14);
+        GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
+      Loopback loopback =
+          Loopback.receive(
+              destination,
+              TransportOptions.builder().channels(2).ioTimeout(Duration.ofSeconds(3)).build());
+
+      MigrationStats stats =
+          migrate(
+              guest,
+              loopback,
+              TransportOptions.builder().channels(3).ioTimeout(Duration.ofSeconds(3)).build());
+
+      assertThat(stats.status()).isEqualTo(MigrationStatus.FAILED);
+      assertThat(stats.errorDescription()).contains("channel 2", "channel count");
+      assertThat(guest.isRunning()).isTrue();
+      DestinationReport report = loopback.awaitReport();
+      assertThat(report.completed()).isFalse();
+      assertThat(report.verified()).isFalse();
+    }
+    Loopback.assertNoTransportThreadLeft();
+  }
+
+  @Test
+  void aSnapshotFileRestoresVerifiedAndIsNeverLeftHalfWritten(@TempDir Path directory)
+      throws Exception {
+    Path snapshot = directory.resolve("guest.snapshot");
+    try (TestGuest guest = TestGuest.filled(16 * MIB, 15);
+        GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
+      guest.markFree(100, 200);
+
+      MigrationStats stats =
+          engine
+              .start(guest, MigrationConfig.defaults(), MigrationTarget.file(snapshot), s -> {})
+              .await();
+      DestinationReport report = IncomingMigration.restore(snapshot, destination);
+
+      assertThat(stats.status()).isEqualTo(MigrationStatus.COMPLETED);
+      assertThat(stats.ram().transferred()).isEqualTo(Files.size(snapshot));
+      assertThat(directory.resolve("guest.snapshot.partial")).doesNotExist();
+      assertThat(report.verified()).isTrue();
+      assertThat(report.pagesVerified()).isEqualTo(16 * MIB / 4096 - 100);
+      assertThat(report.bytesRead()).isEqualTo(Files.size(snapshot));
+      assertThat(TestMemories.inUsePagesEqual(guest, destination)).isTrue();
+    }
+  }
+
+  @Test
+  void aCancelledSnapshotLeavesNoFileBehind(@TempDir Path directory) throws Exception {
+    Path snapshot = directory.resolve("guest.snapshot");
+    try (TestGuest guest = TestGuest.filled(32 * MIB, 16)) {
+      PrecopyMigration migration =
+          engine.start(
+              guest,
+              MigrationConfig.builder().maxBandwidth(8 * MIB).build(),
+              MigrationTarget.file(snapshot),
+              s -> {});
+      Thread.sleep(300);
+
+      migration.cancel();
+      MigrationStats stats = migration.await(30, TimeUnit.SECONDS);
+
+      assertThat(stats).isNotNull();
+      assertThat(stats.status()).isEqualTo(MigrationStatus.CANCELLED);
+      assertThat(guest.isRunning()).isTrue();
+      assertThat(directory).isEmptyDirectory();
+    }
+    Loopback.assertNoTransportThreadLeft();
+  }
+
+  private void assertMigratesVerified(TransportOptions source, TransportOptions destination)
+      throws Exception {
+    try (TestGuest guest = TestGuest.filled(32 * MIB, 17);
+        GuestMemory memory = GuestMemory.anonymous(32 * MIB)) {
+      guest.markFree(1000, 3000);
+      Loopback loopback = Loopback.receive(memory, destination);
+
+      MigrationStats stats = migrate(guest, loopback, source);
+      DestinationReport report = loopback.awaitReport();
+
+      assertThat(stats.status()).as(stats.errorDescription()).isEqualTo(MigrationStatus.COMPLETED);
+      long inUse = 32 * MIB / 4096 - 2000;
+      assertThat(stats.verification()).isEqualTo(new MigrationStats.Verification(inUse, 0));
+      assertThat(report.verified()).isTrue();
+      assertThat(report.pagesVerified()).isEqualTo(inUse);
+      assertThat(report.bytesRead()).isEqualTo(stats.ram().transferred());
+      assertThat(report.normalPages()).isEqualTo(stats.ram().normal());
+      assertThat(report.zeroPages()).isEqualTo(stats.ram().duplicate());
+      assertThat(TestMemories.inUsePagesEqual(guest, memory)).isTrue();
+    }
+    Loopback.assertNoTransportThreadLeft();
+  }
+
+  private MigrationStats migrate(TestGuest guest, Loopback loopback, TransportOptions options)
+      throws InterruptedException {
+    return engine
+        .start(
+            guest,
+            MigrationConfig.defaults(),
+            MigrationTarget.tcp("127.0.0.1", loopback.port(), options),
+            s -> {})
+        .await();
+  }
+}
