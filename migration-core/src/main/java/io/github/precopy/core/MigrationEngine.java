@@ -75,6 +75,16 @@ public final class MigrationEngine {
   }
 
   /**
+   * Checks, without starting anything, that this engine can run a migration with {@code config}.
+   *
+   * @throws IllegalArgumentException if a capability is unknown; the message lists the available
+   *     ones
+   */
+  public void check(MigrationConfig config) {
+    registry.checkAvailable(config.capabilities());
+  }
+
+  /**
    * Starts migrating {@code source} into a destination memory in this process, through the encoded
    * stream and a bounded pipe, and verifies the destination after completion: {@link #start(Guest,
    * MigrationConfig, MigrationTarget)} to {@link MigrationTarget#inProcess}.

@@ -18,8 +18,9 @@ public interface MigrationOptimizationProvider {
   String capability();
 
   /**
-   * Creates the optimisation for one migration. Called at most once per migration, before {@link
-   * PrecopyPhase#SETUP}, on the migration thread.
+   * Creates the optimisation for one migration. Called at most once per migration, on the thread
+   * that starts the migration, before the migration thread runs (so before any phase); its phases
+   * then arrive on the migration thread.
    *
    * @param context what the optimisation may see and touch of this migration
    * @return a new optimisation, notified of every phase of this migration

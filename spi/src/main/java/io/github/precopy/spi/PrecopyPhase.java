@@ -4,14 +4,21 @@ package io.github.precopy.spi;
  * The points of a precopy migration at which optimisations are notified, in QEMU's order ({@code
  * PrecopyNotifyReason}).
  *
- * <p>A migration emits {@link #SETUP} once, then {@link #BEFORE_BITMAP_SYNC} and {@link
- * #AFTER_BITMAP_SYNC} around every synchronisation of the dirty log into the migration bitmap (the
- * first during setup, the last with the guest paused), {@link #COMPLETE} once the final pages are
- * about to be sent, and {@link #CLEANUP} exactly once at the end, whether the migration completed,
- * failed or was cancelled.
+ * <p>A migration emits {@link #BEFORE_BITMAP_SYNC} and {@link #AFTER_BITMAP_SYNC} around its
+ * first synchronisation of the dirty log into the migration bitmap, then {@link #SETUP} once, then
+ * the pair again around every later sync while the guest runs; {@link #COMPLETE} once the guest is
+ * paused and the final pages are about to be sent, the pair around the final sync, and {@link
+ * #CLEANUP} exactly once at the end, whether the migration completed, failed or was cancelled:
+ *
+ * <pre>
+ * BEFORE, AFTER, SETUP, (BEFORE, AFTER)*, COMPLETE, BEFORE, AFTER, CLEANUP
+ * </pre>
+ *
+ * A migration that fails or is cancelled stops the sequence where it is and ends with {@link
+ * #CLEANUP}.
  */
 public enum PrecopyPhase {
-  /** Migration bitmaps are allocated; no page has been sent yet. */
+  /** The migration bitmaps are set up and the first sync taken; no page has been sent yet. */
   SETUP,
   /** A dirty-log sync is about to start; hints of the current round must stop before returning. */
   BEFORE_BITMAP_SYNC,

@@ -144,9 +144,7 @@ final class IncomingCommand implements Callable<Integer> {
     require(
         fromFile == null || Files.isRegularFile(fromFile),
         "--from-file " + fromFile + ": no such file");
-    require(
-        channels >= 1 && channels <= TransportOptions.MAX_CHANNELS,
-        "--channels " + channels + " is outside 1 to " + TransportOptions.MAX_CHANNELS);
+    Flag.check(spec, "--channels", () -> TransportOptions.builder().channels(channels));
     try {
       MemoryBudget.check("--memory", memory, 1);
     } catch (IllegalArgumentException e) {

@@ -12,6 +12,7 @@ import io.github.precopy.examples.cli.Choices.Output;
 import io.github.precopy.examples.cli.Choices.Transport;
 import io.github.precopy.sim.WorkloadOptions;
 import io.github.precopy.sim.Workloads;
+import io.github.precopy.spi.ConvergencePolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -207,7 +208,7 @@ final class MigrateCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     MigrationEngine engine = MigrationEngine.create();
     GuestSpec guest = validate(engine);
-    MigrationTarget target = target();
+    MigrationTarget target = Flag.check(spec, "--to " + to, this::target);
     List<Set<String>> runs = plannedRuns(engine);
     PrintWriter out = spec.commandLine().getOut();
     ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), ProgressBar.onTerminal());
@@ -303,13 +304,17 @@ final class MigrateCommand implements Callable<Integer> {
   /** Checks what picocli cannot check alone; every message is one line naming what is valid. */
   private GuestSpec validate(MigrationEngine engine) {
     require(vcpus >= 1 && vcpus <= 1024, "--vcpus " + vcpus + " is outside 1 to 1024");
-    require(
-        downtimeLimit >= 1 && downtimeLimit <= 2_000_000,
-        "--downtime-limit " + downtimeLimit + " is outside 1 to 2000000 ms");
-    require(
-        maxBandwidth == null || maxBandwidth > 0,
-        "--max-bandwidth must be more than 0 bytes per second");
-    require(maxSyncs == null || maxSyncs >= 1, "--max-syncs " + maxSyncs + " must be at least 1");
+    Flag.check(
+        spec,
+        "--downtime-limit",
+        () -> MigrationConfig.builder().downtimeLimit(Duration.ofMillis(downtimeLimit)));
+    if (maxBandwidth != null) {
+      Flag.check(
+          spec, "--max-bandwidth", () -> MigrationConfig.builder().maxBandwidth(maxBandwidth));
+    }
+    if (maxSyncs != null || timeout != null) {
+      Flag.check(spec, maxSyncs != null ? "--max-syncs" : "--timeout", this::convergencePolicy);
+    }
     require(
         giveUp == null || maxSyncs != null || timeout != null,
         "--give-up needs --max-syncs or --timeout");
@@ -322,14 +327,6 @@ final class MigrateCommand implements Callable<Integer> {
             + transport.cliName
             + " needs --to "
             + (transport == Transport.TCP ? "HOST:PORT" : "FILE"));
-    if (transport == Transport.TCP) {
-      try {
-        HostPort address = HostPort.parse(to);
-        require(address.port() > 0, "--to " + to + ": the port must be 1 to 65535");
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--to " + e.getMessage(), e);
-      }
-    }
     if (transport == Transport.FILE) {
       Path file = Path.of(to);
       Path directory = file.toAbsolutePath().getParent();
@@ -338,24 +335,19 @@ final class MigrateCommand implements Callable<Integer> {
           "--to " + to + ": directory " + directory + " does not exist");
       require(!Files.isDirectory(file), "--to " + to + " is a directory, not a file");
     }
-    require(
-        channels >= 1 && channels <= TransportOptions.MAX_CHANNELS,
-        "--channels " + channels + " is outside 1 to " + TransportOptions.MAX_CHANNELS);
+    Flag.check(spec, "--channels", () -> TransportOptions.builder().channels(channels));
     require(channels == 1 || transport == Transport.TCP, "--channels needs --transport tcp");
     require(!tls.enabled() || transport == Transport.TCP, "TLS options need --transport tcp");
     require(
         !compare || transport == Transport.IN_PROCESS,
         "--compare runs in process only; leave out --transport " + transport.cliName);
-    for (String name : capabilities) {
-      require(
-          engine.capabilities().contains(name),
-          "--capabilities: unknown capability '"
-              + name
-              + "'; available: "
-              + (engine.capabilities().isEmpty()
-                  ? "none"
-                  : String.join(", ", engine.capabilities())));
-    }
+    Flag.check(
+        spec,
+        "--capabilities",
+        () -> {
+          engine.check(config(new LinkedHashSet<>(capabilities)));
+          return null;
+        });
     if (chart != null) {
       Path directory = chart.toAbsolutePath().getParent();
       require(
@@ -399,13 +391,16 @@ final class MigrateCommand implements Callable<Integer> {
       config.maxBandwidth(maxBandwidth);
     }
     if (maxSyncs != null || timeout != null) {
-      config.convergencePolicy(
-          ConvergencePolicies.bounded(
-              maxSyncs == null ? Long.MAX_VALUE : maxSyncs,
-              timeout == null ? Duration.ofMillis(Long.MAX_VALUE) : timeout,
-              giveUp == null ? ConvergencePolicies.GiveUp.FAIL : giveUp.policy));
+      config.convergencePolicy(convergencePolicy());
     }
     return config.build();
+  }
+
+  private ConvergencePolicy convergencePolicy() {
+    return ConvergencePolicies.bounded(
+        maxSyncs == null ? Long.MAX_VALUE : maxSyncs,
+        timeout == null ? Duration.ofMillis(Long.MAX_VALUE) : timeout,
+        giveUp == null ? ConvergencePolicies.GiveUp.FAIL : giveUp.policy);
   }
 
   private static String label(Set<String> enabled) {

@@ -1,9 +1,10 @@
 /**
- * The migration stream: its encoder {@link io.github.precopy.core.stream.MigrationStreamWriter},
- * the receiving {@link io.github.precopy.core.transport.Destination} and the {@link
- * io.github.precopy.core.transport.InProcessPipe} transport. Every transport (the pipe, TCP, TLS, a
- * snapshot file) carries the same bytes, so the in-process case exercises exactly the encoder and
- * decoder that the others use.
+ * Internal: the migration stream's wire format, its encoder {@link
+ * io.github.precopy.core.stream.MigrationStreamWriter} and decoder {@link
+ * io.github.precopy.core.stream.MigrationStreamReader}. Every transport (the in-process pipe, TCP,
+ * TLS, a snapshot file) carries the same bytes, so the in-process case exercises exactly the
+ * encoder and decoder that the others use. Not API: code outside {@code migration-core} must not
+ * use these types; the format itself, below, is the contract.
  *
  * <h2>Stream format, version 2</h2>
  *

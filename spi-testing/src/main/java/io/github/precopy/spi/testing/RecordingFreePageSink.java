@@ -10,7 +10,7 @@ import java.util.concurrent.locks.LockSupport;
  * A hand-written {@link FreePageSink} that records every call with sequence numbers from a shared
  * counter at entry and exit, so a test can order sink calls against its own events. It reports
  * every whole page of a call as cleared, optionally spends a while inside each call, and can be
- * told to throw.
+ * told to throw. Thread-safe.
  */
 public final class RecordingFreePageSink implements FreePageSink {
 
