@@ -4,9 +4,9 @@ package io.github.precopy.spi;
  * The points of a precopy migration at which optimisations are notified, in QEMU's order ({@code
  * PrecopyNotifyReason}).
  *
- * <p>A migration emits {@link #BEFORE_BITMAP_SYNC} and {@link #AFTER_BITMAP_SYNC} around its
- * first synchronisation of the dirty log into the migration bitmap, then {@link #SETUP} once, then
- * the pair again around every later sync while the guest runs; {@link #COMPLETE} once the guest is
+ * <p>A migration emits {@link #BEFORE_BITMAP_SYNC} and {@link #AFTER_BITMAP_SYNC} around its first
+ * synchronisation of the dirty log into the migration bitmap, then {@link #SETUP} once, then the
+ * pair again around every later sync while the guest runs; {@link #COMPLETE} once the guest is
  * paused and the final pages are about to be sent, the pair around the final sync, and {@link
  * #CLEANUP} exactly once at the end, whether the migration completed, failed or was cancelled:
  *

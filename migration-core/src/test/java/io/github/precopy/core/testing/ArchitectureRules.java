@@ -10,6 +10,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The layering of the project (README, "Modules"), as ArchUnit rules that each module's
@@ -24,13 +25,18 @@ public final class ArchitectureRules {
     "io.github.precopy.core.engine..", "io.github.precopy.core.stream.."
   };
 
+  private static final Pattern TEST_JAR = Pattern.compile(".*-tests\\.jar.*");
+
   private ArchitectureRules() {}
 
-  /** The production classes of the project on the class path (no test classes, no jars' tests). */
+  /**
+   * The production classes of the project on the class path: no test classes, whether in a module's
+   * {@code test-classes} or in a test-jar ({@code -tests.jar}).
+   */
   public static JavaClasses productionClasses() {
     return new ClassFileImporter()
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TEST_FIXTURES)
+        .withImportOption(location -> !location.matches(TEST_JAR))
         .importPackages(ROOT);
   }
 
