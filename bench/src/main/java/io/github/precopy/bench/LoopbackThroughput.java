@@ -179,7 +179,7 @@ public final class LoopbackThroughput {
     printMachine(memoryBytes, repeat, warmup, seed);
     Path tlsDir = transports.contains("tls") ? makeTlsMaterial() : null;
     try (GuestMemory memory = randomMemory(memoryBytes, seed)) {
-      EngineThroughputBenchmark.IdleGuest guest = new EngineThroughputBenchmark.IdleGuest(memory);
+      IdleGuest guest = new IdleGuest(memory);
       MigrationEngine engine = MigrationEngine.create();
       MigrationConfig config =
           MigrationConfig.builder().downtimeLimit(Duration.ofMillis(1)).build();
