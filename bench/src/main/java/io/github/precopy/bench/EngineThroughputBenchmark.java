@@ -4,7 +4,6 @@ import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
-import io.github.precopy.core.memory.Guest;
 import io.github.precopy.core.memory.GuestMemory;
 import java.io.OutputStream;
 import java.util.SplittableRandom;
@@ -100,35 +99,5 @@ public class EngineThroughputBenchmark {
     }
     guest.resume();
     return stats;
-  }
-
-  /** A guest whose memory nothing writes during the migration; pause is a flag. */
-  static final class IdleGuest implements Guest {
-    private final GuestMemory memory;
-    private volatile boolean running = true;
-
-    IdleGuest(GuestMemory memory) {
-      this.memory = memory;
-    }
-
-    @Override
-    public GuestMemory memory() {
-      return memory;
-    }
-
-    @Override
-    public void pause() {
-      running = false;
-    }
-
-    @Override
-    public void resume() {
-      running = true;
-    }
-
-    @Override
-    public boolean isRunning() {
-      return running;
-    }
   }
 }

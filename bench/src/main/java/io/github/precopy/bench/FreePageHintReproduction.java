@@ -7,15 +7,19 @@ import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.sim.SimulatedGuest;
 import io.github.precopy.sim.WorkloadOptions;
+import io.github.precopy.sim.Workloads;
 import io.github.precopy.sim.balloon.BalloonDriver;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.ToDoubleFunction;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Reproduces the published free-page-hint experiment (QEMU v7 series, 8 GiB guest): the same seeded
@@ -26,70 +30,146 @@ import java.util.function.ToDoubleFunction;
  * guest and a busy (compile-like) guest. The destination memory is allocated and touched once
  * before the runs (as with QEMU's memory preallocation), so first-touch page faults of this machine
  * are not counted in either mode; each run boots a fresh source guest and lets its workload run 2 s
- * before migrating.
- *
- * <p>Run (8 GiB needs about 17 GiB of /dev/shm, and a long time on 2 cores): {@code java -cp
- * bench/target/benchmarks.jar io.github.precopy.bench.FreePageHintReproduction --memory 2g --runs
- * 5}. Options: {@code --memory 2g|8g}, {@code --runs N}, {@code --workloads idle,compile}, {@code
- * --downtimes 2000,400}, {@code --seed N}, {@code --sensitivity} (reduction against the idle
- * guest's share of free memory and of stale data, 3 runs each).
+ * before migrating. 8 GiB needs about 17 GiB of /dev/shm, and a long time on 2 cores.
  */
-public final class FreePageHintReproduction {
+@Command(
+    name = "FreePageHintReproduction",
+    sortOptions = false,
+    description = {
+      "Migrates the same seeded simulated guest without and with free-page-hint, in pairs, and"
+          + " prints medians side by side."
+    },
+    footer = {
+      "Example:",
+      "  java -cp bench/target/benchmarks.jar \\",
+      "      io.github.precopy.bench.FreePageHintReproduction \\",
+      "      --memory 2g --runs 5"
+    })
+public final class FreePageHintReproduction implements Callable<Integer> {
 
   private static final String CAPABILITY = "free-page-hint";
   private static final Duration WARM_UP = Duration.ofSeconds(2);
   private static final int SENSITIVITY_RUNS = 3;
 
-  private final MigrationEngine engine = MigrationEngine.create();
-  private final long memoryBytes;
-  private final GuestMemory destination;
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Print this help and exit.")
+  private boolean help;
 
-  private FreePageHintReproduction(long memoryBytes) {
-    this.memoryBytes = memoryBytes;
-    this.destination = GuestMemory.anonymous(memoryBytes);
-    byte[] page = new byte[GuestMemory.PAGE_SIZE];
-    for (long address = 0; address < memoryBytes; address += page.length) {
-      destination.write(address, page, 0, page.length);
-    }
+  @Option(
+      names = "--memory",
+      defaultValue = "2g",
+      converter = MemorySize.class,
+      paramLabel = "SIZE",
+      description = "Guest RAM, with a binary k, m, g or t suffix (default: ${DEFAULT-VALUE}).")
+  private long memoryBytes;
+
+  @Option(
+      names = "--runs",
+      defaultValue = "5",
+      paramLabel = "N",
+      description = "Pairs of runs per case (default: ${DEFAULT-VALUE}).")
+  private int runs;
+
+  @Option(
+      names = "--workloads",
+      split = ",",
+      defaultValue = "idle,compile",
+      paramLabel = "NAME",
+      description = "Workloads of the guest (default: ${DEFAULT-VALUE}).")
+  private List<String> workloads;
+
+  @Option(
+      names = "--downtimes",
+      split = ",",
+      defaultValue = "2000,400",
+      paramLabel = "MS",
+      description = "Downtime limits in ms (default: ${DEFAULT-VALUE}).")
+  private List<Long> downtimes;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      paramLabel = "N",
+      description = "Seed of the first run; run i uses seed + i (default: ${DEFAULT-VALUE}).")
+  private long seed;
+
+  @Option(
+      names = "--sensitivity",
+      description =
+          "Instead: the reduction against the idle guest's share of memory in use and of stale"
+              + " data, at 2000 ms, "
+              + SENSITIVITY_RUNS
+              + " runs each.")
+  private boolean sensitivity;
+
+  @Spec private CommandSpec spec;
+
+  private MigrationEngine engine;
+  private GuestMemory destination;
+
+  public static void main(String[] args) {
+    Cli.exit(new FreePageHintReproduction(), args);
   }
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> options = parse(args);
-    long memory = gibibytes(options.getOrDefault("memory", "2g"));
-    int runs = Integer.parseInt(options.getOrDefault("runs", "5"));
-    long seed = Long.parseLong(options.getOrDefault("seed", "1"));
-    List<String> workloads = List.of(options.getOrDefault("workloads", "idle,compile").split(","));
-    List<Long> downtimes =
-        Arrays.stream(options.getOrDefault("downtimes", "2000,400").split(","))
-            .map(Long::parseLong)
-            .toList();
-    boolean sensitivity = options.containsKey("sensitivity");
+  @Override
+  public Integer call() throws InterruptedException {
+    if (runs < 1) {
+      throw new ParameterException(spec.commandLine(), "--runs must be at least 1");
+    }
+    for (String workload : workloads) {
+      if (!Workloads.names().contains(workload)) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--workloads takes " + String.join(", ", Workloads.names()) + ", got " + workload);
+      }
+    }
+    for (long downtime : downtimes) {
+      if (downtime < 1) {
+        throw new ParameterException(
+            spec.commandLine(), "--downtimes must be at least 1 ms, got " + downtime);
+      }
+    }
     System.out.printf(
         Locale.ROOT,
         "# free-page-hint reproduction: %d MiB guest, 4 vCPUs, %d runs, seed %d, %s%n",
-        memory >> 20,
+        memoryBytes >> 20,
         sensitivity ? SENSITIVITY_RUNS : runs,
         seed,
         Runtime.version());
-    FreePageHintReproduction reproduction = new FreePageHintReproduction(memory);
-    if (sensitivity) {
-      reproduction.sensitivity(seed);
-      return;
-    }
-    System.out.println(
-        "| workload | downtime limit | legacy time (ms) | hinted time (ms) | reduction"
-            + " | legacy MiB sent | hinted MiB sent | hinted pages | legacy work MiB/s"
-            + " | hinted work MiB/s | downtime legacy/hinted (ms) | mismatches |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (String workload : workloads) {
-      for (long downtime : downtimes) {
-        reproduction.compare(workload, WorkloadOptions.defaults(), downtime, runs, seed);
+    engine = MigrationEngine.create();
+    try (GuestMemory preallocated = preallocate()) {
+      destination = preallocated;
+      if (sensitivity) {
+        sensitivity();
+        return 0;
       }
+      System.out.println(
+          "| workload | downtime limit | legacy time (ms) | hinted time (ms) | reduction"
+              + " | legacy MiB sent | hinted MiB sent | hinted pages | legacy work MiB/s"
+              + " | hinted work MiB/s | downtime legacy/hinted (ms) | mismatches |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+      for (String workload : workloads) {
+        for (long downtime : downtimes) {
+          compare(workload, WorkloadOptions.defaults(), downtime);
+        }
+      }
+      return 0;
     }
   }
 
-  private void compare(
-      String workload, WorkloadOptions options, long downtimeMillis, int runs, long seed)
+  /** The destination memory, every page written once. */
+  private GuestMemory preallocate() {
+    GuestMemory memory = GuestMemory.anonymous(memoryBytes);
+    byte[] page = new byte[GuestMemory.PAGE_SIZE];
+    for (long address = 0; address < memoryBytes; address += page.length) {
+      memory.write(address, page, 0, page.length);
+    }
+    return memory;
+  }
+
+  private void compare(String workload, WorkloadOptions options, long downtimeMillis)
       throws InterruptedException {
     List<Run> legacy = new ArrayList<>();
     List<Run> hinted = new ArrayList<>();
@@ -105,8 +185,8 @@ public final class FreePageHintReproduction {
           legacy.get(i),
           hinted.get(i));
     }
-    double legacyTime = median(legacy, r -> r.totalMillis);
-    double hintedTime = median(hinted, r -> r.totalMillis);
+    double legacyTime = Median.of(legacy, r -> r.totalMillis);
+    double hintedTime = Median.of(hinted, r -> r.totalMillis);
     System.out.printf(
         Locale.ROOT,
         "| %s | %d ms | %.0f | %.0f | %.1f %% | %.0f | %.0f | %.0f | %.1f | %.1f | %.0f / %.0f | %d |%n",
@@ -115,18 +195,18 @@ public final class FreePageHintReproduction {
         legacyTime,
         hintedTime,
         100.0 * (legacyTime - hintedTime) / legacyTime,
-        median(legacy, r -> r.transferred) / (1 << 20),
-        median(hinted, r -> r.transferred) / (1 << 20),
-        median(hinted, r -> r.hintedPages),
-        median(legacy, r -> r.workBytesPerSecond) / (1 << 20),
-        median(hinted, r -> r.workBytesPerSecond) / (1 << 20),
-        median(legacy, r -> r.downtimeMillis),
-        median(hinted, r -> r.downtimeMillis),
+        Median.of(legacy, r -> r.transferred) / (1 << 20),
+        Median.of(hinted, r -> r.transferred) / (1 << 20),
+        Median.of(hinted, r -> r.hintedPages),
+        Median.of(legacy, r -> r.workBytesPerSecond) / (1 << 20),
+        Median.of(hinted, r -> r.workBytesPerSecond) / (1 << 20),
+        Median.of(legacy, r -> r.downtimeMillis),
+        Median.of(hinted, r -> r.downtimeMillis),
         legacy.stream().mapToLong(r -> r.mismatches).sum()
             + hinted.stream().mapToLong(r -> r.mismatches).sum());
   }
 
-  private void sensitivity(long seed) throws InterruptedException {
+  private void sensitivity() throws InterruptedException {
     System.out.println(
         "| in use | touched (stale data) | legacy time (ms) | hinted time (ms) | reduction"
             + " | legacy MiB sent | hinted MiB sent |");
@@ -149,8 +229,8 @@ public final class FreePageHintReproduction {
         legacy.add(run("idle", options, 2000, seed + i, false));
         hinted.add(run("idle", options, 2000, seed + i, true));
       }
-      double legacyTime = median(legacy, r -> r.totalMillis);
-      double hintedTime = median(hinted, r -> r.totalMillis);
+      double legacyTime = Median.of(legacy, r -> r.totalMillis);
+      double hintedTime = Median.of(hinted, r -> r.totalMillis);
       System.out.printf(
           Locale.ROOT,
           "| %s | %s | %.0f | %.0f | %.1f %% | %.0f | %.0f |%n",
@@ -159,8 +239,8 @@ public final class FreePageHintReproduction {
           legacyTime,
           hintedTime,
           100.0 * (legacyTime - hintedTime) / legacyTime,
-          median(legacy, r -> r.transferred) / (1 << 20),
-          median(hinted, r -> r.transferred) / (1 << 20));
+          Median.of(legacy, r -> r.transferred) / (1 << 20),
+          Median.of(hinted, r -> r.transferred) / (1 << 20));
     }
   }
 
@@ -204,38 +284,6 @@ public final class FreePageHintReproduction {
             stats.verification().mismatches());
       }
     }
-  }
-
-  private static double median(List<Run> runs, ToDoubleFunction<Run> metric) {
-    double[] values = runs.stream().mapToDouble(metric).sorted().toArray();
-    int middle = values.length / 2;
-    return values.length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-  }
-
-  /** Parses a whole number of GiB such as {@code 2g}. */
-  private static long gibibytes(String size) {
-    if (!size.matches("[1-9][0-9]*[gG]")) {
-      throw new IllegalArgumentException("--memory takes whole GiB such as 2g, got " + size);
-    }
-    return Long.parseLong(size.substring(0, size.length() - 1)) << 30;
-  }
-
-  private static Map<String, String> parse(String[] args) {
-    Map<String, String> options = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument " + args[i]);
-      }
-      String name = args[i].substring(2);
-      if (name.equals("sensitivity")) {
-        options.put(name, "true");
-      } else if (i + 1 < args.length) {
-        options.put(name, args[++i]);
-      } else {
-        throw new IllegalArgumentException("--" + name + " needs a value");
-      }
-    }
-    return options;
   }
 
   private record Run(
