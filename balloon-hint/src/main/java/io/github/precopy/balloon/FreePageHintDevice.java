@@ -308,6 +308,20 @@ public final class FreePageHintDevice implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the consumer has taken the kick of a queued element and waits for the guest to resume
+   * before taking the element ({@code block_iothread}). For tests: the event after which "the queue
+   * does not move while the guest is paused" can be checked.
+   */
+  boolean consumerWaitsForResume() {
+    lock.lock();
+    try {
+      return lock.hasWaiters(resumed);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The current status. */
   public Status status() {
     return status;

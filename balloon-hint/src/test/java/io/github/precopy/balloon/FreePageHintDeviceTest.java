@@ -44,7 +44,8 @@ final class FreePageHintDeviceTest {
 
   private final FreePageHintDevice device = new FreePageHintDevice();
   private final AtomicInteger interrupts = new AtomicInteger();
-  private final RecordingFreePageSink sink = new RecordingFreePageSink();
+  private final AtomicLong sequence = new AtomicLong();
+  private final RecordingFreePageSink sink = new RecordingFreePageSink(sequence);
   private Session session;
 
   private void startDevice() {
@@ -361,8 +362,13 @@ final class FreePageHintDeviceTest {
 
   @Test
   void noSinkCallHappensAfterStopReturns() throws InterruptedException {
-    long seed = System.nanoTime();
-    System.out.println("noSinkCallHappensAfterStopReturns seed=" + seed);
+    long seed = Long.getLong("precopy.seed", System.nanoTime());
+    System.out.println(
+        "noSinkCallHappensAfterStopReturns seed="
+            + seed
+            + " (rerun with -Dprecopy.seed="
+            + seed
+            + ")");
     SplittableRandom random = new SplittableRandom(seed);
     startDevice();
     for (int run = 0; run < 30; run++) {
@@ -388,6 +394,7 @@ final class FreePageHintDeviceTest {
               "test-driver");
       driver.start();
       Await.until(() -> !slowSink.calls().isEmpty(), "hints are being applied");
+      // Not a wait for anything: a seeded random delay that lands stop() anywhere in a sink call.
       LockSupport.parkNanos(random.nextLong(0, 2_000_000));
 
       device.stop();
@@ -412,15 +419,19 @@ final class FreePageHintDeviceTest {
 
     send(device.readConfigCommandId());
     device.addFreeBlock(0, BLOCK);
-    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    Await.until(device::consumerWaitsForResume, "the consumer was kicked and parked");
 
     assertThat(device.freeSlots()).as("nothing was taken off the queue").isEqualTo(QUEUE_SIZE - 2);
     assertThat(device.status()).isEqualTo(Status.REQUESTED);
 
+    long resumed = sequence.incrementAndGet();
     device.guestRunStateChanged(true);
     settle();
     assertThat(device.status()).isEqualTo(Status.START);
     assertThat(sink.calls()).hasSize(1);
+    assertThat(sink.calls().get(0).entrySequence())
+        .as("the hint was applied after the guest resumed")
+        .isGreaterThan(resumed);
 
     device.guestRunStateChanged(false);
     device.addFreeBlock(BLOCK, BLOCK);

@@ -12,6 +12,8 @@ final class PageCache {
   private final long capPages;
   private final ArrayDeque<long[]> blocks = new ArrayDeque<>();
   private long pages;
+  private long peakPages;
+  private long capEvictions;
 
   PageCache(long capPages) {
     this.capPages = capPages;
@@ -27,6 +29,16 @@ final class PageCache {
     return pages;
   }
 
+  /** The most pages the cache has held at any one time. */
+  synchronized long peakPages() {
+    return peakPages;
+  }
+
+  /** Blocks evicted to keep a new block within the cap (not those reclaimed). */
+  synchronized long capEvictions() {
+    return capEvictions;
+  }
+
   /**
    * Takes ownership of the block of {@code order} at {@code address}, evicting the oldest blocks to
    * stay within the cap; a block larger than the whole cap is freed at once.
@@ -39,9 +51,11 @@ final class PageCache {
     }
     while (pages + blockPages > capPages) {
       evictOldest(allocator);
+      capEvictions++;
     }
     blocks.addLast(new long[] {address, order});
     pages += blockPages;
+    peakPages = Math.max(peakPages, pages);
   }
 
   /**

@@ -15,6 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * volatile, so in the synchronization order either the vCPU sees {@code halted} and backs out, or
  * {@code halt} sees {@code inStep} and waits for it to clear. Clearing {@code inStep} is a volatile
  * write after the vCPU's memory writes, so {@code halt}'s read that sees it clear also sees them.
+ *
+ * <p>The gate counts the vCPUs waiting at it, so that a test can wait for the event that proves a
+ * paused guest's vCPUs tried to go on and were stopped ({@link #awaitHeld}).
  */
 final class RunGate {
 
@@ -31,6 +34,8 @@ final class RunGate {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition released = lock.newCondition();
+  private final Condition heldChanged = lock.newCondition();
+  private int held; // vCPUs waiting in enter() for release; guarded by the lock
   private volatile boolean halted;
   private volatile boolean stopping;
 
@@ -50,11 +55,20 @@ final class RunGate {
         throw new Stopped();
       }
       lock.lock();
+      boolean counted = false;
       try {
         while (halted && !stopping) {
+          if (!counted) {
+            counted = true;
+            held++;
+            heldChanged.signalAll();
+          }
           released.awaitUninterruptibly();
         }
       } finally {
+        if (counted) {
+          held--;
+        }
         lock.unlock();
       }
     }
@@ -67,6 +81,26 @@ final class RunGate {
       while (cpu.inStep) {
         LockSupport.parkNanos(HALT_POLL_NANOS);
       }
+    }
+  }
+
+  /**
+   * Waits until at least {@code count} vCPUs are waiting at the halted gate, each having tried to
+   * enter a piece of work; returns whether they are, false after {@code timeoutNanos}.
+   */
+  boolean awaitHeld(int count, long timeoutNanos) throws InterruptedException {
+    lock.lock();
+    try {
+      long left = timeoutNanos;
+      while (held < count) {
+        if (left <= 0) {
+          return false;
+        }
+        left = heldChanged.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -298,6 +298,17 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
   }
 
   /**
+   * Waits until every vCPU of the paused guest has come to its next safe point and is held there:
+   * the event that proves the vCPUs tried to go on and were stopped. A vCPU whose workload failed
+   * never comes. For tests.
+   *
+   * @return whether all are held; false if {@code timeout} passed first
+   */
+  boolean awaitVcpusHeld(long timeout, TimeUnit unit) throws InterruptedException {
+    return gate.awaitHeld(vcpus.size(), unit.toNanos(timeout));
+  }
+
+  /**
    * The first failure of a workload, naming its vCPU and phase, with later failures as suppressed
    * exceptions; empty if none failed.
    */

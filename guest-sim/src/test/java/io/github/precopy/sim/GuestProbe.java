@@ -6,7 +6,6 @@ import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 /** Looks at a guest's memory and dirty logs from a test. */
 final class GuestProbe {
@@ -63,17 +62,5 @@ final class GuestProbe {
       }
     }
     return changed;
-  }
-
-  /** Polls {@code condition} every 5 ms until it holds or {@code timeoutMillis} pass. */
-  static boolean await(BooleanSupplier condition, long timeoutMillis) throws InterruptedException {
-    long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        return false;
-      }
-      Thread.sleep(5);
-    }
-    return true;
   }
 }

@@ -8,9 +8,9 @@ import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.spi.testing.Await;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -104,11 +104,7 @@ final class SimulatedGuestMigrationTest {
 
   /** Waits, bounded, until the guest's vCPUs have done more than {@code work}. */
   private static void awaitWorkBeyond(SimulatedGuest guest, long work) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (guest.workDone() <= work) {
-      assertThat(System.nanoTime() - deadline).as("the guest keeps working").isNegative();
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-    }
+    Await.until(() -> guest.workDone() > work, "the guest keeps working");
   }
 
   private static void assertCompletedAndVerified(MigrationStats stats) {

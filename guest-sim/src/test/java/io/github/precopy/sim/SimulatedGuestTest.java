@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
+import io.github.precopy.core.testing.TestMemories;
+import io.github.precopy.spi.testing.Await;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -35,24 +38,28 @@ final class SimulatedGuestTest {
 
   @Test
   void pauseStopsEveryWriteUntilResume() throws Exception {
-    try (SimulatedGuest guest = guest("hot-set", 2, new SplittableRandom().nextLong())) {
+    try (SimulatedGuest guest =
+        guest("hot-set", 2, TestMemories.seed("pauseStopsEveryWriteUntilResume"))) {
       GuestMemory memory = guest.memory();
       guest.start();
-      assertThat(GuestProbe.await(() -> guest.workDone() > 0, 10_000)).isTrue();
+      long booted = guest.workDone();
+      Await.until(() -> guest.workDone() > booted, "the vCPUs run the workload");
       for (int round = 0; round < 3; round++) {
         guest.pause();
         assertThat(guest.isRunning()).isFalse();
         GuestProbe.drainDirty(memory);
         long work = guest.workDone();
-        Thread.sleep(200);
+        // Both vCPUs tried to go on and were held: only now can "nothing was written" fail.
+        assertThat(guest.awaitVcpusHeld(10, TimeUnit.SECONDS))
+            .as("both vCPUs came to the gate of the paused guest")
+            .isTrue();
         assertThat(GuestProbe.cardinality(GuestProbe.drainDirty(memory))).isZero();
         assertThat(guest.workDone()).isEqualTo(work);
         guest.resume();
         assertThat(guest.isRunning()).isTrue();
-        assertThat(
-                GuestProbe.await(
-                    () -> GuestProbe.cardinality(GuestProbe.drainDirty(memory)) > 0, 10_000))
-            .isTrue();
+        Await.until(
+            () -> GuestProbe.cardinality(GuestProbe.drainDirty(memory)) > 0,
+            "the resumed guest dirties pages");
       }
     }
   }
@@ -60,10 +67,12 @@ final class SimulatedGuestTest {
   @Test
   void pauseWaitsForAStepInProgress() throws Exception {
     AtomicInteger inside = new AtomicInteger();
+    Semaphore stepsBegun = new Semaphore(0);
     Workload slowSteps =
         cpu ->
             () -> {
               inside.incrementAndGet();
+              stepsBegun.release();
               long page = (long) cpu.index() * GuestMemory.PAGE_SIZE;
               cpu.writePages(page, 1);
               long until = System.nanoTime() + 20_000_000;
@@ -76,7 +85,9 @@ final class SimulatedGuestTest {
     try (SimulatedGuest guest = guest(slowSteps, 2)) {
       guest.start();
       for (int i = 0; i < 5; i++) {
-        Thread.sleep(7);
+        // Pause right after a 20 ms step has begun, so that it is still in progress.
+        stepsBegun.drainPermits();
+        assertThat(stepsBegun.tryAcquire(10, TimeUnit.SECONDS)).as("a step began").isTrue();
         guest.pause();
         assertThat(inside.get()).isZero();
         guest.resume();
@@ -145,14 +156,14 @@ final class SimulatedGuestTest {
         };
     try (SimulatedGuest guest = guest(failing, 2)) {
       guest.start();
-      assertThat(GuestProbe.await(() -> guest.failure().isPresent(), 10_000)).isTrue();
+      Await.until(() -> guest.failure().isPresent(), "vcpu-0's failure is reported");
       Throwable failure = guest.failure().orElseThrow();
       assertThat(failure)
           .hasMessageContaining("vcpu-0")
           .hasMessageContaining("during a step")
           .hasRootCauseMessage("boom in step 3");
       long work = guest.workDone();
-      assertThat(GuestProbe.await(() -> guest.workDone() > work, 10_000)).isTrue();
+      Await.until(() -> guest.workDone() > work, "vcpu-1 works on");
       guest.pause();
       guest.resume();
     }

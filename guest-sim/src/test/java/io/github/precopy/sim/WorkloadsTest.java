@@ -6,7 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
-import java.util.SplittableRandom;
+import io.github.precopy.core.testing.TestMemories;
+import io.github.precopy.spi.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,8 +72,7 @@ final class WorkloadsTest {
   @ParameterizedTest
   @ValueSource(strings = {"idle", "compile", "hot-set", "uniform"})
   void bootOnOneVcpuIsReproducibleForASeed(String name) {
-    long seed = new SplittableRandom().nextLong();
-    System.out.println("WorkloadsTest reproducibility " + name + " seed: " + seed);
+    long seed = TestMemories.seed("WorkloadsTest reproducibility " + name);
     long memory = 32L << 20;
     try (SimulatedGuest first = guest(name, WorkloadOptions.defaults(), memory, 1, seed);
         SimulatedGuest second = guest(name, WorkloadOptions.defaults(), memory, 1, seed);
@@ -95,20 +95,30 @@ final class WorkloadsTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"idle, dirty-rate=1m", "compile, ''", "hot-set, ''", "uniform, ''"})
-  void everyPageTheWorkloadWritesIsMarkedDirtyAndNoOther(String name, String options)
+  @CsvSource({
+    // workload, options, KiB of work to wait for: about 300 ms of a paced workload on 2 vCPUs,
+    // 16 passes over hot-set's working set
+    "idle, dirty-rate=1m, 256",
+    "compile, '', 32768",
+    "hot-set, '', 262144",
+    "uniform, '', 16384"
+  })
+  void everyPageTheWorkloadWritesIsMarkedDirtyAndNoOther(String name, String options, long kib)
       throws Exception {
-    long seed = new SplittableRandom().nextLong();
-    System.out.println("WorkloadsTest dirty tracking " + name + " seed: " + seed);
+    long seed = TestMemories.seed("WorkloadsTest dirty tracking " + name);
     try (SimulatedGuest guest = guest(name, WorkloadOptions.parse(options), MEMORY, 2, seed)) {
       GuestMemory memory = guest.memory();
+      guest.boot();
+      long booted = guest.workDone();
       guest.start();
-      Thread.sleep(100);
+      Await.until(() -> guest.workDone() > booted, "the vCPUs run " + name);
       guest.pause();
       GuestProbe.drainDirty(memory);
       byte[][] before = GuestProbe.snapshot(memory);
+      long paused = guest.workDone();
       guest.resume();
-      Thread.sleep(300);
+      Await.until(
+          () -> guest.workDone() - paused >= kib << 10, name + " wrote " + kib + " KiB more");
       guest.pause();
       PageBitmap[] dirty = GuestProbe.drainDirty(memory);
       PageBitmap[] changed = GuestProbe.changedPages(memory, before);
@@ -131,11 +141,15 @@ final class WorkloadsTest {
   })
   void pacedWorkloadsDirtyAtTheirDocumentedRate(String name, String options, long expected)
       throws Exception {
-    long seed = new SplittableRandom().nextLong();
-    System.out.println("WorkloadsTest rate " + name + " " + options + " seed: " + seed);
+    long seed = TestMemories.seed("WorkloadsTest rate " + name + " " + options);
     try (SimulatedGuest guest = guest(name, WorkloadOptions.parse(options), MEMORY, 2, seed)) {
+      guest.boot();
+      long booted = guest.workDone();
       guest.start();
-      Thread.sleep(200);
+      // Each vCPU's pacer starts with a burst of 20 ms of work; past it, the vCPUs run paced.
+      long burst = (long) (expected * (Pacer.MAX_BURST_NANOS / 1e9));
+      Await.until(
+          () -> guest.workDone() - booted > burst, name + " spent its pacers' start-up burst");
       double rate = measureRate(guest, 1000);
       System.out.printf("%s %s: %.0f bytes/s (expected %d)%n", name, options, rate, expected);
       // Loose bounds: a slow or loaded host may fall behind; slack of one batch per vCPU above.
@@ -147,12 +161,16 @@ final class WorkloadsTest {
   @Test
   void hotSetRewritesItsWorkingSetAsFastAsItCan() throws Exception {
     try (SimulatedGuest guest = guest("hot-set", WorkloadOptions.defaults(), MEMORY, 2, 17)) {
+      long workingSet = (long) (0.25 * MEMORY) / GuestMemory.PAGE_SIZE;
+      guest.boot();
+      long booted = guest.workDone();
       guest.start();
-      Thread.sleep(100);
+      Await.until(
+          () -> guest.workDone() - booted >= workingSet * GuestMemory.PAGE_SIZE,
+          "hot-set swept its working set once");
       double rate = measureRate(guest, 500);
       System.out.printf("hot-set: %.0f MiB/s%n", rate / (1 << 20));
       assertThat(rate).isGreaterThan(64.0 * (1 << 20));
-      long workingSet = (long) (0.25 * MEMORY) / GuestMemory.PAGE_SIZE;
       long inUse = guest.allocator().totalPages() - guest.allocator().freePages();
       assertThat(inUse).isBetween(workingSet, workingSet + guest.allocator().totalPages() / 5);
     }
@@ -183,8 +201,7 @@ final class WorkloadsTest {
 
   @Test
   void compilePageCacheGrowsButStaysWithinItsCap() throws Exception {
-    long seed = new SplittableRandom().nextLong();
-    System.out.println("WorkloadsTest page cache seed: " + seed);
+    long seed = TestMemories.seed("WorkloadsTest page cache");
     CompileWorkload workload =
         (CompileWorkload)
             Workloads.create("compile", WorkloadOptions.parse("page-cache=5%,dirty-rate=512m"));
@@ -199,21 +216,13 @@ final class WorkloadsTest {
       PageCache cache = workload.pageCache();
       long cap = cache.capPages();
       assertThat(cap).isEqualTo((long) (0.05 * MEMORY / GuestMemory.PAGE_SIZE));
-      long[] largest = new long[1];
-      boolean grew =
-          GuestProbe.await(
-              () -> {
-                long pages = cache.pages();
-                largest[0] = Math.max(largest[0], pages);
-                return pages >= cap / 2;
-              },
-              20_000);
-      assertThat(grew).as("page cache reached half its cap of %d pages", cap).isTrue();
-      for (int i = 0; i < 100; i++) {
-        largest[0] = Math.max(largest[0], cache.pages());
-        Thread.sleep(5);
-      }
-      assertThat(largest[0]).isLessThanOrEqualTo(cap);
+      Await.until(
+          () -> cache.pages() >= cap / 2,
+          "the page cache reached half its cap of " + cap + " pages");
+      // The cache has come to its cap and had to evict to stay within it: only now can the peak
+      // show whether it ever went over.
+      Await.until(() -> cache.capEvictions() > 0, "the page cache evicted at its cap");
+      assertThat(cache.peakPages()).as("the most pages the cache held").isLessThanOrEqualTo(cap);
       assertThat(guest.failure()).isEmpty();
     }
   }
@@ -233,7 +242,7 @@ final class WorkloadsTest {
   private static double measureRate(SimulatedGuest guest, long millis) throws InterruptedException {
     long work = guest.workDone();
     long start = System.nanoTime();
-    Thread.sleep(millis);
+    Thread.sleep(millis); // the measurement window itself, not a wait for an event
     long done = guest.workDone() - work;
     return done / ((System.nanoTime() - start) / 1e9);
   }

@@ -13,6 +13,7 @@ import io.github.precopy.core.transport.MigrationTarget;
 import io.github.precopy.core.transport.TransportOptions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -150,11 +151,11 @@ final class FaultInjectionTest {
     Loopback.assertNoTransportThreadLeft();
   }
 
-  private static void awaitForwarded(LoopbackProxy proxy, long bytes) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (proxy.forwarded() < bytes) {
-      assertThat(System.nanoTime()).as("proxy forwarded %d bytes", bytes).isLessThan(deadline);
-      Thread.sleep(5);
+  private static void awaitForwarded(LoopbackProxy proxy, long bytes) throws Exception {
+    try {
+      proxy.whenForwarded(bytes).get(20, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("the proxy did not forward " + bytes + " bytes within 20 s", e);
     }
   }
 

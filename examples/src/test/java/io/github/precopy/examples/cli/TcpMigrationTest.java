@@ -146,15 +146,11 @@ final class TcpMigrationTest {
   }
 
   private static String awaitListening(Cli cli) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      Matcher matcher = LISTENING.matcher(cli.err());
-      if (matcher.find()) {
-        return matcher.group(1);
-      }
-      Thread.sleep(10);
+    Matcher matcher = cli.awaitErr(LISTENING, 20, TimeUnit.SECONDS);
+    if (matcher == null) {
+      throw new AssertionError("incoming did not listen within 20 s: " + cli.err());
     }
-    throw new AssertionError("incoming did not listen: " + cli.err());
+    return matcher.group(1);
   }
 
   private static long bytes(String text, String pattern) {

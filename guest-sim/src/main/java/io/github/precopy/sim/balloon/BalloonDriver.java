@@ -85,6 +85,9 @@ public final class BalloonDriver implements AutoCloseable {
   private final ArrayDeque<Long> held = new ArrayDeque<>();
   private long reportedBlocks;
 
+  // Written by the worker thread only.
+  private volatile long fullQueueRetries;
+
   /**
    * A driver for {@code device} allocating from {@code allocator}; call {@link #start()} to probe.
    * The driver assumes the guest runs until told otherwise ({@link #guestRunStateChanged}); the
@@ -212,6 +215,28 @@ public final class BalloonDriver implements AutoCloseable {
   public long reportedBlocks() {
     synchronized (held) {
       return reportedBlocks;
+    }
+  }
+
+  /**
+   * Times the driver found the queue too full for another block (one slot stays free for STOP),
+   * gave the block back and retried. For tests: proof that it met the full queue.
+   */
+  long fullQueueRetries() {
+    return fullQueueRetries;
+  }
+
+  /**
+   * Whether the driver's thread is waiting for the guest to resume with work queued: it took a
+   * config interrupt while the guest was paused and holds it. For tests: the event after which "it
+   * does nothing while paused" can be checked.
+   */
+  boolean holdingWorkWhilePaused() {
+    lock.lock();
+    try {
+      return frozen && workQueued && lock.hasWaiters(wake);
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -355,6 +380,7 @@ public final class BalloonDriver implements AutoCloseable {
         }
       } else {
         allocator.free(address, HINT_BLOCK_ORDER);
+        fullQueueRetries++;
         LockSupport.parkNanos(FULL_QUEUE_BACKOFF_NANOS);
       }
     }

@@ -17,8 +17,8 @@ import io.github.precopy.spi.testing.Await;
 import io.github.precopy.spi.testing.FakeOptimizationContext;
 import io.github.precopy.spi.testing.RecordingFreePageSink;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +31,8 @@ final class BalloonDriverTest {
   private GuestMemory memory;
   private BuddyAllocator allocator;
   private final FreePageHintDevice device = new FreePageHintDevice();
-  private final RecordingFreePageSink sink = new RecordingFreePageSink();
+  private final AtomicLong sequence = new AtomicLong();
+  private final RecordingFreePageSink sink = new RecordingFreePageSink(sequence);
   private FakeOptimizationContext context;
   private MigrationOptimization host;
   private BalloonDriver driver;
@@ -141,7 +142,10 @@ final class BalloonDriverTest {
 
     startRound();
     Await.until(() -> device.freeSlots() == 1, "the driver filled all but one slot");
-    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    // Two more retries: at least one began after the queue was seen full, and kept the slot.
+    long retries = driver.fullQueueRetries();
+    Await.until(
+        () -> driver.fullQueueRetries() >= retries + 2, "the driver retried at the full queue");
     assertThat(device.freeSlots()).as("the reserved slot stays free").isEqualTo(1);
 
     stopRound();
@@ -184,13 +188,17 @@ final class BalloonDriverTest {
     driver.guestRunStateChanged(false);
 
     startRound();
-    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    Await.until(driver::holdingWorkWhilePaused, "the paused driver took the request and holds it");
     assertThat(device.freeSlots()).isEqualTo(QUEUE_SIZE);
     assertThat(device.status()).isEqualTo(Status.REQUESTED);
 
+    long resumed = sequence.incrementAndGet();
     driver.guestRunStateChanged(true);
     awaitRoundOver();
     assertThat(sink.calls()).hasSize(16);
+    assertThat(sink.calls())
+        .as("every hint was applied after the guest resumed")
+        .allSatisfy(call -> assertThat(call.entrySequence()).isGreaterThan(resumed));
   }
 
   @Test
@@ -214,10 +222,14 @@ final class BalloonDriverTest {
   @Test
   void aDriverThatDoesNotAcceptTheFeatureNeverHints() {
     guestOf(16, false);
+    AtomicInteger interrupts = new AtomicInteger();
+    device.addConfigChangeListener(interrupts::incrementAndGet);
 
     startRound();
-    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
 
+    // Config interrupts are delivered on the thread that changes the config. None by the time
+    // startRound() returns means no driver thread was told anything to act on, now or later.
+    assertThat(interrupts).as("no round reached the device").hasValue(0);
     assertThat(device.freePageHintNegotiated()).isFalse();
     assertThat(host.statistics()).containsEntry("active", false);
     assertThat(device.status()).isEqualTo(Status.STOP);

@@ -238,6 +238,7 @@ final class FreePageHintRaceTest {
       FreePageSink real = context.freePageSink();
       FreePageSink late =
           (guestAddress, lengthBytes) -> {
+            // The fault under test (late hints), not a wait for anything.
             LockSupport.parkNanos(random.nextLong(5_000_000, 20_000_000));
             if (inUse(guestAddress, lengthBytes)) {
               totals.hintsOntoReusedMemory.incrementAndGet();

@@ -60,27 +60,31 @@ public final class Loopback {
     return report.get(60, TimeUnit.SECONDS);
   }
 
-  /** Fails unless every transport thread has ended within a few seconds. */
+  /**
+   * Fails unless every transport thread has ended within 10 s: joins each one still running, then
+   * looks again, since a thread may end only after another it waited for.
+   */
   public static void assertNoTransportThreadLeft() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    List<String> left;
-    do {
-      left =
-          Thread.getAllStackTraces().keySet().stream()
-              .filter(Thread::isAlive)
-              .map(Thread::getName)
-              .filter(
-                  name ->
-                      name.startsWith("precopy-channel-")
-                          || name.startsWith("precopy-reply-")
-                          || name.startsWith("precopy-receive-")
-                          || name.startsWith("precopy-migration-"))
-              .toList();
-      if (left.isEmpty()) {
-        return;
+    List<Thread> left = transportThreads();
+    while (!left.isEmpty() && deadline - System.nanoTime() > 0) {
+      for (Thread thread : left) {
+        TimeUnit.NANOSECONDS.timedJoin(thread, Math.max(1, deadline - System.nanoTime()));
       }
-      Thread.sleep(20);
-    } while (System.nanoTime() < deadline);
-    assertThat(left).as("transport threads still running").isEmpty();
+      left = transportThreads();
+    }
+    assertThat(left).extracting(Thread::getName).as("transport threads still running").isEmpty();
+  }
+
+  private static List<Thread> transportThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .filter(
+            thread ->
+                thread.getName().startsWith("precopy-channel-")
+                    || thread.getName().startsWith("precopy-reply-")
+                    || thread.getName().startsWith("precopy-receive-")
+                    || thread.getName().startsWith("precopy-migration-"))
+        .toList();
   }
 }

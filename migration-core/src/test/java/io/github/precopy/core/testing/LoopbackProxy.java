@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,6 +27,7 @@ public final class LoopbackProxy implements AutoCloseable {
   private final InetSocketAddress target;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final AtomicLong forwarded = new AtomicLong();
+  private final List<Milestone> milestones = new CopyOnWriteArrayList<>();
   private volatile long cutAfterBytes = Long.MAX_VALUE;
   private volatile long stallAfterBytes = Long.MAX_VALUE;
   private volatile long bytesPerSecond = Long.MAX_VALUE;
@@ -76,6 +78,22 @@ public final class LoopbackProxy implements AutoCloseable {
     return forwarded.get();
   }
 
+  /**
+   * Completes once the sources have sent {@code bytes} in all ({@link #forwarded()}), on the thread
+   * that read the byte that reached it, or at once if they already have.
+   */
+  public CompletableFuture<Void> whenForwarded(long bytes) {
+    Milestone milestone = new Milestone(bytes, new CompletableFuture<>());
+    milestones.add(milestone);
+    // Added before reading the count: a pump that counts the last byte after this read sees it.
+    if (forwarded.get() >= bytes) {
+      milestone.reached().complete(null);
+    }
+    return milestone.reached();
+  }
+
+  private record Milestone(long bytes, CompletableFuture<Void> reached) {}
+
   private void acceptLoop() {
     try {
       while (!closed) {
@@ -107,6 +125,11 @@ public final class LoopbackProxy implements AutoCloseable {
                 while ((read = in.read(buffer)) >= 0) {
                   if (fromSource) {
                     long total = forwarded.addAndGet(read);
+                    for (Milestone milestone : milestones) {
+                      if (total >= milestone.bytes()) {
+                        milestone.reached().complete(null);
+                      }
+                    }
                     if (total >= cutAfterBytes) {
                       resetAll();
                       return;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.precopy.core.testing.TestMemories;
+import io.github.precopy.spi.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -264,9 +265,12 @@ final class InProcessPipeTest {
     return done;
   }
 
-  private static void awaitWaiting(Thread thread) throws InterruptedException {
-    while (thread.getState() != Thread.State.WAITING) {
-      Thread.sleep(1);
-    }
+  /**
+   * Waits until {@code thread} blocks in the pipe. Nothing signals that a thread has started to
+   * wait, so this polls its state, bounded.
+   */
+  private static void awaitWaiting(Thread thread) {
+    Await.until(
+        () -> thread.getState() == Thread.State.WAITING, thread.getName() + " waits in the pipe");
   }
 }

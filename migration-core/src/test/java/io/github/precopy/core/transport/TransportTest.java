@@ -17,6 +17,7 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -116,7 +117,9 @@ final class TransportTest {
         GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
       Loopback loopback = Loopback.receive(destination, TransportOptions.defaults());
       try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), loopback.port())) {
-        Thread.sleep(200);
+        // The connect returning is the event to wait for: the kernel has queued the silent
+        // connection, and the destination accepts in queue order, one connection at a time, so it
+        // takes this one before the source's (the notice below names its port).
 
         long start = System.nanoTime();
         MigrationStats stats = migrate(guest, loopback, TransportOptions.defaults());
@@ -206,13 +209,20 @@ final class TransportTest {
   void aCancelledSnapshotLeavesNoFileBehind(@TempDir Path directory) throws Exception {
     Path snapshot = directory.resolve("guest.snapshot");
     try (TestGuest guest = TestGuest.filled(32 * MIB, 16)) {
+      CompletableFuture<MigrationStats> underway = new CompletableFuture<>();
       PrecopyMigration migration =
           engine.start(
               guest,
               MigrationConfig.builder().maxBandwidth(8 * MIB).build(),
               MigrationTarget.file(snapshot),
-              s -> {});
-      Thread.sleep(300);
+              progress -> {
+                if (progress.ram().transferred() >= MIB) {
+                  underway.complete(progress);
+                }
+              });
+      MigrationStats midway = underway.get(30, TimeUnit.SECONDS);
+      assertThat(midway.status()).as("still sending").isEqualTo(MigrationStatus.ACTIVE);
+      assertThat(directory.resolve("guest.snapshot.partial")).exists();
 
       migration.cancel();
       MigrationStats stats = migration.await(30, TimeUnit.SECONDS);
