@@ -2,93 +2,92 @@ package io.github.precopy.stress;
 
 import io.github.precopy.balloon.FreePageHintDevice;
 import io.github.precopy.balloon.FreePageHintProvider;
-import io.github.precopy.bitmap.AtomicPageBitmap;
 import io.github.precopy.bitmap.PageBitmap;
-import io.github.precopy.spi.FreePageSink;
+import io.github.precopy.core.engine.RamState;
+import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.spi.MigrationOptimization;
-import io.github.precopy.spi.OptimizationContext;
 import io.github.precopy.spi.PrecopyPhase;
 import io.github.precopy.spi.RamRegion;
+import io.github.precopy.spi.testing.FakeOptimizationContext;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The smallest real free-page-hint setup the public API allows: a started {@link
- * FreePageHintDevice} whose driver acknowledged the feature, connected to one migration through
- * {@link FreePageHintProvider#create} exactly as the engine connects it, with a one-block guest of
- * {@link #PAGES} pages.
+ * One migration with free page hinting, built from the real classes: the source side of a {@link
+ * RamRig} (real {@code GuestMemory}, {@code DirtyTracker} and {@link RamState}) and a started real
+ * {@link FreePageHintDevice} whose driver acknowledged the feature, connected through {@code new
+ * FreePageHintProvider().create(context)} exactly as the engine connects it. The context is a
+ * {@link FakeOptimizationContext} (spi-testing) of the memory's one RAM block, a running guest and
+ * the device, whose free-page sink is the rig's {@link RamState}: the hints the device applies
+ * clear the real migration bitmap under the real bitmap lock.
  *
- * <p>The engine's own sink ({@code RamState} in migration-core) is package-private, so the
- * migration side is modelled here by {@link MigrationBitmap}: a {@link PageBitmap} and a lock, with
- * the same hint path (clear the whole pages under the bitmap lock, report what was cleared) and the
- * same sync ({@link AtomicPageBitmap#drainInto} of the guest's dirty log under the bitmap lock).
- * The host drives the device only through {@link MigrationOptimization#onPhase}, as the engine
- * does: {@code BEFORE_BITMAP_SYNC} stops hinting, {@code AFTER_BITMAP_SYNC} starts a round (the
- * guest runs), {@code CLEANUP} delivers DONE.
+ * <p>The host drives the device only through {@link MigrationOptimization#onPhase}, in the order of
+ * {@code PrecopyMigration}: {@code BEFORE_BITMAP_SYNC} (the device stops hinting), {@link
+ * RamState#sync()}, {@code AFTER_BITMAP_SYNC} (a new round while the guest runs); at the end {@link
+ * RamState#acceptHints acceptHints(false)}, then {@code CLEANUP} (DONE), then {@link
+ * MigrationOptimization#close()}. No package-private device method is called. The guest acts as its
+ * driver: {@code addCommandId}, {@code addFreeBlock}, {@code readConfigCommandId}.
  *
- * <p>One rig per jcstress state, each with its own migration (session, bitmaps, counters) on a
- * device nobody else uses meanwhile: {@link #close()} in the arbiter ends the migration and hands
- * the device, with its consumer thread (the device's iothread), to a later state.
+ * <p>The device applies the queue on its own consumer thread (QEMU's iothread), which jcstress does
+ * not schedule. The arbiter therefore waits with {@link #awaitIdle()} until the queue is empty and
+ * then reads the statistics, which take the device lock: the consumer polls and applies an element
+ * in one critical section of that lock, so the last element has been applied by then.
+ *
+ * <p>Starting a consumer thread per state costs far more than the races, so each forked VM keeps a
+ * pool of started devices, as a guest's one device serves one migration after another: {@link
+ * #close()} ends the migration as the engine does, waits until the queue is empty and returns the
+ * device (never closed, so {@link FreePageHintDevice#close()} is not exercised here).
  */
 final class HintRig implements AutoCloseable {
 
-  static final int PAGE_SIZE = 4096;
-  static final int PAGES = 64;
+  static final int PAGES = RamRig.PAGES;
+  static final int PAGE_SIZE = GuestMemory.PAGE_SIZE;
 
-  /**
-   * Started devices whose migration has ended (CLEANUP delivered DONE, session disconnected, queue
-   * empty), ready for the next state. Starting and joining a consumer thread per state costs far
-   * more than the race under test, so each forked VM reuses its devices, as a guest's one device
-   * serves one migration after another.
-   */
+  /** Started devices whose migration has ended, with their queue empty. */
   private static final Queue<PooledDevice> IDLE = new ConcurrentLinkedQueue<>();
 
+  private final RamRig source;
   private final PooledDevice pooled;
+  final RamState ram;
   final FreePageHintDevice device;
   final AtomicInteger configInterrupts;
-  final AtomicPageBitmap dirtyLog = new AtomicPageBitmap(PAGES);
-  final MigrationBitmap bitmap = new MigrationBitmap();
   final MigrationOptimization hinting;
 
-  /** Set by the host right after {@code BEFORE_BITMAP_SYNC} returned; read by the sink. */
-  volatile boolean stopReturned;
-
   HintRig() {
+    source = new RamRig();
+    ram = source.ram;
     PooledDevice idle = IDLE.poll();
     pooled = idle != null ? idle : new PooledDevice();
     device = pooled.device;
     configInterrupts = pooled.configInterrupts;
-    configInterrupts.set(0);
-    hinting = new FreePageHintProvider().create(new Context());
+    List<RamRegion> regions =
+        source.memory.blocks().stream()
+            .map(b -> new RamRegion(b.name(), b.guestAddress(), b.usedLength()))
+            .toList();
+    hinting = new FreePageHintProvider().create(new FakeOptimizationContext(regions, ram, device));
     if (!Boolean.TRUE.equals(hinting.statistics().get("active"))) {
       throw new IllegalStateException("free-page hinting is not active: " + hinting.statistics());
     }
   }
 
-  /** Migration setup: every page is to be sent. */
-  void markAllDirty() {
-    bitmap.markAllDirty();
-  }
-
   /**
-   * The host's side of one dirty-log sync, in the engine's order: stop hinting, drain the dirty log
-   * into the migration bitmap, start a new round (the guest runs).
+   * The engine's setup ({@code PrecopyMigration.setup}): every page to send, hints accepted, the
+   * setup sync, which requests round N (REQUESTED, not yet acknowledged), then {@code SETUP}.
    */
-  void syncRound() {
-    hinting.onPhase(PrecopyPhase.BEFORE_BITMAP_SYNC);
-    stopReturned = true;
-    bitmap.sync(dirtyLog);
-    hinting.onPhase(PrecopyPhase.AFTER_BITMAP_SYNC);
+  void setUp() {
+    ram.markAllDirty();
+    ram.acceptHints(true);
+    sync();
+    hinting.onPhase(PrecopyPhase.SETUP);
+    configInterrupts.set(0);
   }
 
-  /** The host starts a round and the guest acknowledges it; returns once the device is in START. */
-  void startHintingRound() {
-    hinting.onPhase(PrecopyPhase.AFTER_BITMAP_SYNC);
+  /** {@link #setUp()}, then the guest acknowledges round N; returns once the device is in START. */
+  void setUpAndStartRound() {
+    setUp();
     int id = device.readConfigCommandId();
     if (!sendCommandId(id)) {
       throw new IllegalStateException("the free-page queue refused command id " + id);
@@ -97,6 +96,25 @@ final class HintRig implements AutoCloseable {
     if (device.status() != FreePageHintDevice.Status.START) {
       throw new IllegalStateException("round did not start: " + device.status());
     }
+    configInterrupts.set(0);
+  }
+
+  /** One dirty-log sync as {@code PrecopyMigration.sync}: stop hinting, drain, start a round. */
+  void sync() {
+    hinting.onPhase(PrecopyPhase.BEFORE_BITMAP_SYNC);
+    ram.sync();
+    hinting.onPhase(PrecopyPhase.AFTER_BITMAP_SYNC);
+  }
+
+  /** The end of every migration ({@code PrecopyMigration.run}'s finally): no hints, then DONE. */
+  void cleanUp() {
+    ram.acceptHints(false);
+    hinting.onPhase(PrecopyPhase.CLEANUP);
+  }
+
+  /** The guest writes into {@code page}: the write's mark waits in the dirty log. */
+  void write(int page) {
+    source.write(page);
   }
 
   /** The guest driver adds a command id to the free-page queue. */
@@ -104,15 +122,14 @@ final class HintRig implements AutoCloseable {
     return device.addCommandId(FreePageHintDevice.encodeCommandId(id));
   }
 
-  /** The guest driver adds one free page to the free-page queue. */
+  /** The guest driver reports one free page. */
   boolean hintPage(int page) {
     return device.addFreeBlock((long) page * PAGE_SIZE, PAGE_SIZE);
   }
 
   /**
-   * Waits until the consumer has taken every queued element and finished processing it: the queue
-   * is empty once the consumer polled the last element, and it polls and processes an element in
-   * one critical section of the device lock, which {@code statistics()} takes.
+   * Waits until the consumer has taken and applied every queued element, then returns the
+   * optimisation's statistics (read under the device lock).
    */
   Map<String, Object> awaitIdle() {
     while (device.freeSlots() != FreePageHintDevice.QUEUE_SIZE) {
@@ -123,21 +140,32 @@ final class HintRig implements AutoCloseable {
     return hinting.statistics();
   }
 
-  /** Blocks the device dropped as stale (arrived outside START), from the statistics. */
-  int staleHints() {
-    return ((Number) awaitIdle().get("stale-hints")).intValue();
+  /** A counter of {@link #awaitIdle()}'s statistics ({@code hinted-pages}, {@code stale-hints}). */
+  int counter(String name) {
+    return ((Number) awaitIdle().get(name)).intValue();
+  }
+
+  /** Takes every page still to send: see {@link RamRig#takeDirtyPages()}. */
+  PageBitmap takeDirtyPages() {
+    return source.takeDirtyPages();
+  }
+
+  /** See {@link RamRig#countsConsistentAndEmpty()}. */
+  boolean countsConsistentAndEmpty() {
+    return source.countsConsistentAndEmpty();
   }
 
   /**
-   * Ends the migration as the engine does ({@code CLEANUP}, which delivers DONE, then disconnects)
-   * and returns the device, with its queue drained, for the next state.
+   * Ends the migration as the engine does ({@code acceptHints(false)}, {@code CLEANUP}, close),
+   * waits until the queue is empty and returns the device and the memory for later states.
    */
   @Override
   public void close() {
-    hinting.onPhase(PrecopyPhase.CLEANUP);
+    cleanUp();
     hinting.close();
     awaitIdle();
     IDLE.add(pooled);
+    source.close();
   }
 
   /** A started device whose driver acknowledged the feature, with its config interrupt counter. */
@@ -149,121 +177,6 @@ final class HintRig implements AutoCloseable {
       device.setDriverFeatures(device.hostFeatures());
       device.addConfigChangeListener(configInterrupts::incrementAndGet);
       device.start();
-    }
-  }
-
-  /**
-   * The migration bitmap: a set bit is a page still to send. Every access holds the bitmap lock, as
-   * RamState's; the device calls {@link #freePageHint} with its own lock held (device lock, then
-   * bitmap lock).
-   */
-  final class MigrationBitmap implements FreePageSink {
-
-    private final ReentrantLock lock = new ReentrantLock();
-    private final PageBitmap pages = new PageBitmap(PAGES);
-    private int hintCalls;
-    private int clearsAfterStop;
-
-    void markAllDirty() {
-      lock.lock();
-      try {
-        pages.setRange(0, PAGES);
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    long sync(AtomicPageBitmap log) {
-      lock.lock();
-      try {
-        return log.drainInto(pages);
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    boolean isDirty(int page) {
-      lock.lock();
-      try {
-        return pages.get(page);
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Hints that reached the bitmap. */
-    int hintCalls() {
-      lock.lock();
-      try {
-        return hintCalls;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Hints that cleared a page after the host's stop had returned: must stay 0. */
-    int clearsAfterStop() {
-      lock.lock();
-      try {
-        return clearsAfterStop;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Clears the whole pages of the range, as RamState does; returns how many it cleared. */
-    @Override
-    public long freePageHint(long guestAddress, long lengthBytes) {
-      long start = Math.max(0, (guestAddress + PAGE_SIZE - 1) / PAGE_SIZE);
-      long end = Math.min(PAGES, (guestAddress + lengthBytes) / PAGE_SIZE);
-      lock.lock();
-      try {
-        hintCalls++;
-        long cleared = end > start ? pages.clearRange(start, end) : 0;
-        if (cleared > 0 && stopReturned) {
-          clearsAfterStop++;
-        }
-        return cleared;
-      } finally {
-        lock.unlock();
-      }
-    }
-  }
-
-  /** What the provider sees of the migration: one RAM block, a running guest, this device. */
-  private final class Context implements OptimizationContext {
-
-    private final List<RamRegion> regions =
-        List.of(new RamRegion("pc.ram", 0, (long) PAGES * PAGE_SIZE));
-
-    @Override
-    public List<RamRegion> ramRegions() {
-      return regions;
-    }
-
-    @Override
-    public int pageSize() {
-      return PAGE_SIZE;
-    }
-
-    @Override
-    public boolean guestRunning() {
-      return true;
-    }
-
-    @Override
-    public <T> Optional<T> device(Class<T> type) {
-      return type.isInstance(device) ? Optional.of(type.cast(device)) : Optional.empty();
-    }
-
-    @Override
-    public FreePageSink freePageSink() {
-      return bitmap;
-    }
-
-    @Override
-    public Map<String, String> options() {
-      return Map.of();
     }
   }
 }

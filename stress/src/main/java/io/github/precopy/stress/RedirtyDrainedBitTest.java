@@ -3,7 +3,6 @@ package io.github.precopy.stress;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import io.github.precopy.bitmap.AtomicPageBitmap;
 import io.github.precopy.bitmap.PageBitmap;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -11,65 +10,87 @@ import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
-import org.openjdk.jcstress.infra.results.IIII_Result;
+import org.openjdk.jcstress.infra.results.IIIII_Result;
 
 /**
- * Bit 5 of an {@link AtomicPageBitmap} was marked and drained already (the page was sent). One
- * actor marks it dirty again while another drains the log into a fresh {@link PageBitmap}; the
- * arbiter drains what is left into a second fresh one.
+ * Page 5 was written, synced and taken already (the page was sent). The guest writes it again
+ * through the real {@code GuestMemory} while the migration thread runs {@code RamState.sync()} and
+ * takes the pages to send; the arbiter syncs and takes again.
  *
- * <p>Result: {@code r1}, {@code r2} are the counts the two drains returned; {@code r3}, {@code r4}
- * whether each target holds bit 5. The new mark must be counted again exactly once across the two
- * drains: either the concurrent drain took it or the arbiter's did. Counted by none (the mark was
- * lost) or by both (the drain left it in the log) is forbidden.
+ * <p>Result: {@code r1}, {@code r2} the counts the two syncs returned; {@code r3}, {@code r4}
+ * whether each take returned page 5 (1) and it held the new value, nothing (0), or anything else
+ * (9); {@code r5} 1 if RamState's count equalled its bitmaps' popcount after each take (DESIGN
+ * §5.2). The new write must be sent again exactly once, with its data: either the concurrent sync
+ * took it or the arbiter's did. Sent by none (the write was lost), by both (the drain left the mark
+ * in the log) or with stale data is forbidden.
  */
 @JCStressTest
-@Description("Re-marking an already drained bit during a drain counts it again exactly once.")
+@Description("Re-writing an already sent page during a sync sends it again exactly once.")
 @Outcome(
-    id = "1, 0, 1, 0",
+    id = "1, 0, 1, 0, 1",
     expect = ACCEPTABLE,
-    desc = "The concurrent drain saw the new mark and took it.")
+    desc = "The concurrent sync saw the new write and the page was sent.")
 @Outcome(
-    id = "0, 1, 0, 1",
+    id = "0, 1, 0, 1, 1",
     expect = ACCEPTABLE,
-    desc = "The new mark landed after the drain; the next drain took it.")
-@Outcome(id = "0, 0, 0, 0", expect = FORBIDDEN, desc = "The new mark was lost.")
-@Outcome(id = "1, 1, 1, 1", expect = FORBIDDEN, desc = "The new mark was counted by both drains.")
-@Outcome(expect = FORBIDDEN, desc = "A count does not match the bits drained.")
+    desc = "The new write landed after the sync; the next sync took it.")
+@Outcome(id = "0, 0, 0, 0, 1", expect = FORBIDDEN, desc = "The new write was lost.")
+@Outcome(id = "1, 1, 1, 1, 1", expect = FORBIDDEN, desc = "The new write was sent twice.")
+@Outcome(
+    expect = FORBIDDEN,
+    desc = "Stale data was sent, or a count does not match the pages taken.")
 @State
 public class RedirtyDrainedBitTest {
 
-  private static final int BIT = 5;
+  private static final int PAGE = 5;
 
-  private final AtomicPageBitmap log = new AtomicPageBitmap(64);
-  private final PageBitmap first = new PageBitmap(64);
-  private final PageBitmap second = new PageBitmap(64);
+  private final RamRig rig = new RamRig();
   private long firstCount;
+  private int firstTaken;
+  private boolean firstConsistent;
 
   public RedirtyDrainedBitTest() {
-    log.markDirty(BIT);
-    PageBitmap migration = new PageBitmap(64);
-    if (log.drainInto(migration) != 1 || log.isDirty(BIT)) {
-      throw new IllegalStateException("the setup drain did not take bit " + BIT);
+    rig.write(PAGE, ~rig.stamp(PAGE));
+    PageBitmap sent;
+    if (rig.ram.sync() != 1
+        || (sent = rig.takeDirtyPages()).cardinality() != 1
+        || !sent.get(PAGE)) {
+      throw new IllegalStateException("the setup sync did not send page " + PAGE);
     }
   }
 
   @Actor
   public void guestWrite() {
-    log.markDirty(BIT);
+    rig.write(PAGE);
   }
 
   @Actor
   public void migrationSync() {
-    firstCount = log.drainInto(first);
+    firstCount = rig.ram.sync();
+    firstTaken = taken(rig.takeDirtyPages());
+    firstConsistent = rig.countsConsistentAndEmpty();
   }
 
   @Arbiter
-  public void arbiter(IIII_Result r) {
-    long secondCount = log.drainInto(second);
-    r.r1 = (int) firstCount;
-    r.r2 = (int) secondCount;
-    r.r3 = first.cardinality() == 1 && first.get(BIT) ? 1 : first.cardinality() == 0 ? 0 : 9;
-    r.r4 = second.cardinality() == 1 && second.get(BIT) ? 1 : second.cardinality() == 0 ? 0 : 9;
+  public void arbiter(IIIII_Result r) {
+    try {
+      long secondCount = rig.ram.sync();
+      r.r1 = (int) firstCount;
+      r.r2 = (int) secondCount;
+      r.r3 = firstTaken;
+      r.r4 = taken(rig.takeDirtyPages());
+      r.r5 = firstConsistent && rig.countsConsistentAndEmpty() ? 1 : 0;
+    } finally {
+      rig.close();
+    }
+  }
+
+  /** 1 if {@code pages} is just page 5 and it holds the new value, 0 if empty, 9 otherwise. */
+  private int taken(PageBitmap pages) {
+    long count = pages.cardinality();
+    if (count == 0) {
+      return 0;
+    }
+    return count == 1 && pages.get(PAGE) && rig.holdsStamp(PAGE) ? 1 : 9;
   }
 }

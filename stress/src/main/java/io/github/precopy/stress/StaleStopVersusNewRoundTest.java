@@ -14,13 +14,15 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 
 /**
- * Reference §13 pitfall 2: a stale STOP never ends a newer round.
+ * Reference §13 pitfall 2, DESIGN §5.4: a stale STOP never ends a newer round.
  *
- * <p>Round N is in START. The guest actor sends its STOP for round N (the driver's "I stopped"),
+ * <p>Round N is in START ({@link HintRig}: real {@code RamState}, real device, host driven through
+ * the real optimisation). The guest actor sends its STOP for round N (the driver's "I stopped"),
  * then reads the config and, if it already shows a new round id, acknowledges it. The host actor
- * runs the next sync as the engine does: stop hinting, drain, start round N+1. The arbiter waits
- * for the device to process the queue, acknowledges round N+1 if the guest did not yet (the driver
- * reacting to the config interrupt), and waits again.
+ * runs the next sync as the engine does: {@code BEFORE_BITMAP_SYNC}, {@code RamState.sync()},
+ * {@code AFTER_BITMAP_SYNC} (round N+1). The arbiter waits for the device to process the queue,
+ * acknowledges round N+1 if the guest did not yet (the driver reacting to the config interrupt),
+ * and waits again.
  *
  * <p>Result: {@code r1} whether the guest acknowledged round N+1 in its actor, {@code r2} the final
  * status ordinal (0 STOP, 1 REQUESTED, 2 START, 3 DONE), {@code r3} the config interrupts during
@@ -51,9 +53,8 @@ public class StaleStopVersusNewRoundTest {
   private boolean guestAcked;
 
   public StaleStopVersusNewRoundTest() {
-    rig.startHintingRound();
+    rig.setUpAndStartRound();
     roundN = rig.device.commandId();
-    rig.configInterrupts.set(0);
   }
 
   @Actor
@@ -67,7 +68,7 @@ public class StaleStopVersusNewRoundTest {
 
   @Actor
   public void hostSyncs() {
-    rig.syncRound();
+    rig.sync();
   }
 
   @Arbiter
