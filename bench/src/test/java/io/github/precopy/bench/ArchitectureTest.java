@@ -17,7 +17,8 @@ final class ArchitectureTest {
   @Test
   void everyModuleOnTheClassPathKeepsTheLayering() {
     JavaClasses classes = ArchitectureRules.productionClasses();
-    for (String module : new String[] {"bitmap", "spi", "core", "balloon", "sim", "bench"}) {
+    for (String module :
+        new String[] {"bitmap", "spi", "core", "balloon", "autoconverge", "sim", "bench"}) {
       assertThat(classes.containPackage("io.github.precopy." + module)).as(module).isTrue();
     }
 

@@ -17,7 +17,8 @@ final class ArchitectureTest {
   @Test
   void everyModuleOnTheClassPathKeepsTheLayering() {
     JavaClasses classes = ArchitectureRules.productionClasses();
-    for (String module : new String[] {"bitmap", "spi", "core", "balloon", "sim", "examples"}) {
+    for (String module :
+        new String[] {"bitmap", "spi", "core", "balloon", "autoconverge", "sim", "examples"}) {
       assertThat(classes.containPackage("io.github.precopy." + module)).as(module).isTrue();
     }
 

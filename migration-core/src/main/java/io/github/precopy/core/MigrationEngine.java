@@ -77,11 +77,11 @@ public final class MigrationEngine {
   /**
    * Checks, without starting anything, that this engine can run a migration with {@code config}.
    *
-   * @throws IllegalArgumentException if a capability is unknown; the message lists the available
-   *     ones
+   * @throws IllegalArgumentException if a capability is unknown (the message lists the available
+   *     ones) or refuses the options
    */
   public void check(MigrationConfig config) {
-    registry.checkAvailable(config.capabilities());
+    registry.check(config.capabilities(), config.options());
   }
 
   /**
@@ -155,7 +155,7 @@ public final class MigrationEngine {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(target, "target");
-    registry.checkAvailable(config.capabilities());
+    check(config);
     DirtyTracker dirtyTracker = source.memory().startDirtyTracking();
     PrecopyMigration migration;
     try {

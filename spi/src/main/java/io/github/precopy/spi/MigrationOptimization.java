@@ -20,6 +20,14 @@ public interface MigrationOptimization extends AutoCloseable {
   void onPhase(PrecopyPhase phase);
 
   /**
+   * Called on the migration thread after a sync that closes a dirty-rate period (at least one
+   * second long), right after {@link PrecopyPhase#AFTER_BITMAP_SYNC}, while the guest runs. An
+   * optimisation that steers convergence decides here, e.g. to throttle the guest through {@link
+   * OptimizationContext#throttleGuest}. The default does nothing.
+   */
+  default void onSyncPeriod(SyncPeriod period) {}
+
+  /**
    * Figures this optimisation reports in the migration statistics under its capability name, e.g.
    * {@code hinted-pages}. Called from any thread at any time, so implementations return a
    * consistent snapshot. Keys are lower-case with dashes, as QEMU's {@code query-migrate}.

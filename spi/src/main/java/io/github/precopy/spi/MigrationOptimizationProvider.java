@@ -1,5 +1,7 @@
 package io.github.precopy.spi;
 
+import java.util.Map;
+
 /**
  * The {@link java.util.ServiceLoader} service through which a plugin offers one optimisation under
  * a capability name.
@@ -16,6 +18,14 @@ public interface MigrationOptimizationProvider {
    * ASCII letters, digits and dashes, unique among the providers on the class path.
    */
   String capability();
+
+  /**
+   * Checks the options this capability reads among a migration's options, before anything starts;
+   * options it does not know are someone else's and ignored. The default accepts everything.
+   *
+   * @throws IllegalArgumentException naming the option whose value is invalid
+   */
+  default void validate(Map<String, String> options) {}
 
   /**
    * Creates the optimisation for one migration. Called at most once per migration, on the thread

@@ -30,4 +30,23 @@ public interface OptimizationContext {
 
   /** Options given to this migration, by name; empty when none were given. */
   Map<String, String> options();
+
+  /**
+   * Asks the guest to throttle its vCPUs to {@code 100 - percent} of their time, as QEMU's {@code
+   * cpu_throttle_set}: each vCPU sleeps {@code percent / (100 - percent)} of every 10 ms it runs. 0
+   * lifts the throttle. The engine lifts any throttle when the migration ends, whatever the
+   * outcome. The default does nothing and returns false.
+   *
+   * @param percent 0 to 99
+   * @return whether the guest throttles (false: it cannot, the request had no effect)
+   * @throws IllegalArgumentException if {@code percent} is outside 0 to 99
+   */
+  default boolean throttleGuest(int percent) {
+    return false;
+  }
+
+  /** The guest's throttle now, in percent; 0 when it runs at full speed. */
+  default int guestThrottle() {
+    return 0;
+  }
 }

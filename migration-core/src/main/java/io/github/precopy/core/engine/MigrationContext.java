@@ -16,6 +16,7 @@ public final class MigrationContext implements OptimizationContext {
   private final Map<String, String> options;
   private final RamState ram;
   private final List<RamRegion> regions;
+  private volatile int throttle;
 
   /** The context of a migration of {@code guest}, with the migration's options. */
   public MigrationContext(Guest guest, Map<String, String> options, RamState ram) {
@@ -56,5 +57,34 @@ public final class MigrationContext implements OptimizationContext {
   @Override
   public Map<String, String> options() {
     return options;
+  }
+
+  /** Validates the percentage and asks the guest; remembers it if the guest throttles. */
+  @Override
+  public synchronized boolean throttleGuest(int percent) {
+    if (percent < 0 || percent > 99) {
+      throw new IllegalArgumentException("throttle " + percent + " % is not 0 to 99");
+    }
+    boolean throttles = guest.throttle(percent);
+    if (throttles) {
+      throttle = percent;
+    }
+    return throttles;
+  }
+
+  @Override
+  public int guestThrottle() {
+    return throttle;
+  }
+
+  /**
+   * Runs the guest at full speed again if it was throttled: the engine calls this when the
+   * migration ends, whatever the outcome.
+   */
+  public synchronized void liftThrottle() {
+    if (throttle != 0) {
+      guest.throttle(0);
+      throttle = 0;
+    }
   }
 }

@@ -79,6 +79,23 @@ public final class OptimizationRegistry {
     }
   }
 
+  /**
+   * Checks that every enabled capability has a provider and that each accepts the options.
+   *
+   * @throws IllegalArgumentException naming the unknown capabilities and the available ones, or a
+   *     capability and what is wrong with its options
+   */
+  public void check(Set<String> enabled, Map<String, String> options) {
+    checkAvailable(enabled);
+    for (String name : enabled) {
+      try {
+        byCapability.get(name).validate(options);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
   /** The providers of the enabled capabilities, by name. */
   public Map<String, MigrationOptimizationProvider> providersFor(Set<String> enabled) {
     checkAvailable(enabled);

@@ -25,6 +25,20 @@ public interface Guest {
   /** Whether the guest's writers run. */
   boolean isRunning();
 
+  /**
+   * Throttles the guest's vCPUs as QEMU's {@code cpu_throttle_set}: each sleeps {@code percent /
+   * (100 - percent)} of every 10 ms slice it runs, so it keeps {@code 100 - percent} of its time. 0
+   * runs it at full speed again. Called by the engine on the migration thread, for a convergence
+   * aid such as auto-converge; the engine sets 0 when the migration ends. The default cannot
+   * throttle and returns false.
+   *
+   * @param percent 0 to 99
+   * @return whether this guest throttles
+   */
+  default boolean throttle(int percent) {
+    return false;
+  }
+
   /** The device of {@code type} attached to this guest, or empty if none is. */
   default <T> Optional<T> device(Class<T> type) {
     return Optional.empty();

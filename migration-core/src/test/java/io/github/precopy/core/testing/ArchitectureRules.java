@@ -9,6 +9,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.CompositeArchRule;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -21,6 +22,7 @@ public final class ArchitectureRules {
 
   private static final String ROOT = "io.github.precopy";
   private static final String FACADE = "io.github.precopy.core";
+  private static final String[] PLUGINS = {ROOT + ".balloon", ROOT + ".autoconverge"};
   private static final String[] INTERNAL = {
     "io.github.precopy.core.engine..", "io.github.precopy.core.stream.."
   };
@@ -102,16 +104,22 @@ public final class ArchitectureRules {
         .resideInAPackage(FACADE + "..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage(ROOT + ".sim..", ROOT + ".balloon..");
+        .resideInAnyPackage(ROOT + ".sim..", ROOT + ".balloon..", ROOT + ".autoconverge..");
   }
 
   /** A plugin needs nothing of the project but the SPI, so a custom stack can ship it alone. */
   public static ArchRule pluginsDependOnTheSpiAlone() {
-    return classes()
-        .that()
-        .resideInAPackage(ROOT + ".balloon..")
-        .should()
-        .onlyDependOnClassesThat()
-        .resideInAnyPackage("java..", "javax..", ROOT + ".spi..", ROOT + ".balloon..");
+    CompositeArchRule rule = null;
+    for (String plugin : PLUGINS) {
+      ArchRule one =
+          classes()
+              .that()
+              .resideInAPackage(plugin + "..")
+              .should()
+              .onlyDependOnClassesThat()
+              .resideInAnyPackage("java..", "javax..", ROOT + ".spi..", plugin + "..");
+      rule = rule == null ? CompositeArchRule.of(one) : rule.and(one);
+    }
+    return rule;
   }
 }

@@ -24,6 +24,8 @@ public final class FakeOptimizationContext implements OptimizationContext {
   private final Map<String, String> options;
   private final BooleanSupplier running;
   private volatile boolean guestRunning = true;
+  private volatile int throttle;
+  private volatile boolean throttles = true;
 
   /**
    * A context of these regions, reporting to {@code sink}, with {@code device} attached (null for
@@ -90,5 +92,33 @@ public final class FakeOptimizationContext implements OptimizationContext {
   @Override
   public Map<String, String> options() {
     return options;
+  }
+
+  /** Sets whether the guest can throttle its vCPUs (it can unless told otherwise). */
+  public void guestThrottles(boolean throttles) {
+    this.throttles = throttles;
+  }
+
+  /**
+   * Remembers the percentage if the guest throttles (a context from {@link #withSink} asks the real
+   * one).
+   */
+  @Override
+  public boolean throttleGuest(int percent) {
+    if (real != null) {
+      return real.throttleGuest(percent);
+    }
+    if (percent < 0 || percent > 99) {
+      throw new IllegalArgumentException("throttle " + percent + " % is not 0 to 99");
+    }
+    if (throttles) {
+      throttle = percent;
+    }
+    return throttles;
+  }
+
+  @Override
+  public int guestThrottle() {
+    return real != null ? real.guestThrottle() : throttle;
   }
 }
