@@ -57,8 +57,7 @@ final class MigrateCommand implements Callable<Integer> {
       defaultValue = "2g",
       converter = Sizes.Converter.class,
       paramLabel = "SIZE",
-      description =
-          "Guest RAM, bytes with an optional k, m, g or t suffix; at least 16m (default: 2g).")
+      description = "Guest RAM, a size such as 64m, 1.5g or 2t; at least 16m (default: 2g).")
   private long memory;
 
   @Option(
@@ -80,8 +79,8 @@ final class MigrateCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "KEY=VALUE",
       description =
-          "A workload parameter, e.g. dirty-rate=128m or touched=60%%; repeat or separate with"
-              + " commas.")
+          "A workload parameter, e.g. touched=40%%; repeat or separate with commas. Each"
+              + " workload's options are listed below.")
   private Map<String, String> workloadOptions = new LinkedHashMap<>();
 
   @Option(
@@ -95,19 +94,22 @@ final class MigrateCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-bandwidth",
-      converter = Sizes.Converter.class,
+      converter = Sizes.RateConverter.class,
       paramLabel = "BYTES/S",
       description =
-          "Bandwidth limit while the guest runs, bytes per second with an optional k, m, g or t"
-              + " suffix (default: unlimited).")
+          "Bandwidth limit while the guest runs, a rate such as 100m or 1g/s (default:"
+              + " unlimited).")
   private Long maxBandwidth;
 
   @Option(
       names = "--downtime-limit",
-      defaultValue = "300",
-      paramLabel = "MS",
-      description = "Longest pause for the final copy, 1 to 2000000 ms (default: 300).")
-  private long downtimeLimit;
+      defaultValue = "300ms",
+      converter = Durations.DowntimeConverter.class,
+      paramLabel = "DURATION",
+      description =
+          "Longest pause for the final copy, up to 2000s, e.g. 300ms or 2s; a bare number is"
+              + " milliseconds (default: 300ms).")
+  private Duration downtimeLimit;
 
   @Option(
       names = "--transport",
@@ -141,7 +143,7 @@ final class MigrateCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = Durations.Converter.class,
       paramLabel = "DURATION",
-      description = "How long to try to connect to --to (default: 10s).")
+      description = "How long to try to connect to --to, e.g. 500ms or 1m (default: 10s).")
   private Duration connectTimeout;
 
   @Option(
@@ -305,9 +307,7 @@ final class MigrateCommand implements Callable<Integer> {
   private GuestSpec validate(MigrationEngine engine) {
     require(vcpus >= 1 && vcpus <= 1024, "--vcpus " + vcpus + " is outside 1 to 1024");
     Flag.check(
-        spec,
-        "--downtime-limit",
-        () -> MigrationConfig.builder().downtimeLimit(Duration.ofMillis(downtimeLimit)));
+        spec, "--downtime-limit", () -> MigrationConfig.builder().downtimeLimit(downtimeLimit));
     if (maxBandwidth != null) {
       Flag.check(
           spec, "--max-bandwidth", () -> MigrationConfig.builder().maxBandwidth(maxBandwidth));
@@ -384,9 +384,7 @@ final class MigrateCommand implements Callable<Integer> {
 
   private MigrationConfig config(Set<String> enabled) {
     MigrationConfig.Builder config =
-        MigrationConfig.builder()
-            .capabilities(enabled)
-            .downtimeLimit(Duration.ofMillis(downtimeLimit));
+        MigrationConfig.builder().capabilities(enabled).downtimeLimit(downtimeLimit);
     if (maxBandwidth != null) {
       config.maxBandwidth(maxBandwidth);
     }
