@@ -38,7 +38,7 @@ final class GuestBoot {
             "share of memory written during boot",
             DEFAULT_TOUCHED,
             "0% to 100%, at least in-use"
-                + (ownMemory == null ? "" : ", at most 100% with " + ownMemory),
+                + (ownMemory == null ? "" : ", with touched + " + ownMemory + " at most 100%"),
             "40%"),
         WorkloadOption.share(
             IN_USE,

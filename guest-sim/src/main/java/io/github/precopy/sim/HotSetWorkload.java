@@ -20,7 +20,7 @@ final class HotSetWorkload implements Workload {
               WORKING_SET,
               "share of memory rewritten as fast as the vCPUs run",
               DEFAULT_WORKING_SET,
-              "0% to 100%, at most 100% with touched",
+              "0% to 100%, with touched + working-set at most 100%",
               "40%"));
 
   /** Every this many steps, a step of scattered partial writes instead of a sweep. */

@@ -71,7 +71,7 @@ final class MigrateCommand implements Callable<Integer> {
       names = "--workload",
       defaultValue = "idle",
       paramLabel = "NAME",
-      description = "idle, compile, hot-set or uniform (default: idle).")
+      description = "idle, compile, hot-set or uniform, described below (default: idle).")
   private String workload;
 
   @Option(

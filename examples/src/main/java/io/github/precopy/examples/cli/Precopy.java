@@ -42,6 +42,12 @@ public final class Precopy implements Callable<Integer> {
     CommandLine commandLine = new CommandLine(new Precopy());
     commandLine.setParameterExceptionHandler(Precopy::badInput);
     commandLine.setExecutionExceptionHandler(Precopy::failure);
+    commandLine
+        .getSubcommands()
+        .get("migrate")
+        .getCommandSpec()
+        .usageMessage()
+        .footer(WorkloadHelp.footer());
     return commandLine;
   }
 
