@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.transport.DestinationReport;
 import io.github.precopy.core.transport.IncomingMigration;
+import io.github.precopy.core.transport.RamLayout;
 import io.github.precopy.core.transport.TransportOptions;
 import io.github.precopy.examples.cli.Choices.Output;
 import java.io.IOException;
@@ -61,13 +62,17 @@ final class IncomingCommand implements Callable<Integer> {
       description = "Restore and verify this snapshot instead of listening.")
   private Path fromFile;
 
+  /** Without --memory and --from-file. */
+  private static final long DEFAULT_MEMORY = 2L << 30;
+
   @Option(
       names = "--memory",
-      defaultValue = "2g",
       converter = Sizes.Converter.class,
       paramLabel = "SIZE",
-      description = "Guest RAM, the same as the source's --memory (default: 2g).")
-  private long memory;
+      description =
+          "Guest RAM, the same as the source's --memory (default: 2g; with --from-file: the"
+              + " snapshot's, from its header).")
+  private Long memory;
 
   @Option(
       names = "--channels",
@@ -102,7 +107,9 @@ final class IncomingCommand implements Callable<Integer> {
     long start = System.nanoTime();
     DestinationReport report;
     String source;
-    try (GuestMemory destination = GuestMemory.anonymous(memory)) {
+    long memoryBytes;
+    try (GuestMemory destination = destinationMemory()) {
+      memoryBytes = destination.totalBytes();
       if (fromFile != null) {
         source = fromFile.toString();
         report = IncomingMigration.restore(fromFile, destination);
@@ -134,7 +141,20 @@ final class IncomingCommand implements Callable<Integer> {
       }
     }
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-    return print(report, source, millis);
+    return print(report, source, memoryBytes, millis);
+  }
+
+  /**
+   * A fresh memory of {@code --memory}, or without it of the snapshot's layout (read from its
+   * header), or of the default size.
+   */
+  private GuestMemory destinationMemory() throws IOException {
+    if (memory != null || fromFile == null) {
+      return GuestMemory.anonymous(memory == null ? DEFAULT_MEMORY : memory);
+    }
+    RamLayout layout = IncomingMigration.layoutOf(fromFile);
+    MemoryBudget.check("--from-file " + fromFile + ": its memory", layout.totalBytes(), 1);
+    return layout.newMemory();
   }
 
   private void validate() {
@@ -145,10 +165,12 @@ final class IncomingCommand implements Callable<Integer> {
         fromFile == null || Files.isRegularFile(fromFile),
         "--from-file " + fromFile + ": no such file");
     Flag.check(spec, "--channels", () -> TransportOptions.builder().channels(channels));
-    try {
-      MemoryBudget.check("--memory", memory, 1);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    if (memory != null || fromFile == null) {
+      try {
+        MemoryBudget.check("--memory", memory == null ? DEFAULT_MEMORY : memory, 1);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
     }
   }
 
@@ -167,13 +189,13 @@ final class IncomingCommand implements Callable<Integer> {
     }
   }
 
-  private int print(DestinationReport report, String source, long millis) {
+  private int print(DestinationReport report, String source, long memoryBytes, long millis) {
     String problem = problem(report);
     PrintWriter out = spec.commandLine().getOut();
     if (output == Output.JSON) {
-      out.println(StatsJson.write(json(report, source, millis, problem)));
+      out.println(StatsJson.write(json(report, source, memoryBytes, millis, problem)));
     } else {
-      out.print(text(report, source, millis, problem));
+      out.print(text(report, source, memoryBytes, millis, problem));
     }
     out.flush();
     if (problem != null) {
@@ -204,13 +226,14 @@ final class IncomingCommand implements Callable<Integer> {
     return null;
   }
 
-  private ObjectNode json(DestinationReport report, String source, long millis, String problem) {
+  private ObjectNode json(
+      DestinationReport report, String source, long memoryBytes, long millis, String problem) {
     ObjectNode node = StatsJson.mapper().createObjectNode();
     node.put("status", report.completed() ? "completed" : "failed");
     node.put("total-time", millis);
     ObjectNode ram = node.putObject("ram");
     ram.put("transferred", report.bytesRead());
-    ram.put("total", memory);
+    ram.put("total", memoryBytes);
     ram.put("duplicate", report.zeroPages());
     ram.put("normal", report.normalPages());
     ram.put("normal-bytes", report.normalPages() * GuestMemory.PAGE_SIZE);
@@ -223,10 +246,11 @@ final class IncomingCommand implements Callable<Integer> {
     return node;
   }
 
-  private String text(DestinationReport report, String source, long millis, String problem) {
+  private String text(
+      DestinationReport report, String source, long memoryBytes, long millis, String problem) {
     StringBuilder text = new StringBuilder();
     String separator = System.lineSeparator();
-    text.append("incoming: ").append(Sizes.format(memory)).append(" from ").append(source);
+    text.append("incoming: ").append(Sizes.format(memoryBytes)).append(" from ").append(source);
     text.append(separator);
     text.append("status       ")
         .append(
