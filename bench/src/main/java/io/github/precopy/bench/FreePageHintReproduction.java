@@ -62,7 +62,7 @@ public final class FreePageHintReproduction implements Callable<Integer> {
       defaultValue = "2g",
       converter = MemorySize.class,
       paramLabel = "SIZE",
-      description = "Guest RAM, with a binary k, m, g or t suffix (default: ${DEFAULT-VALUE}).")
+      description = "Guest RAM, e.g. 512m or 1.5g (default: ${DEFAULT-VALUE}).")
   private long memoryBytes;
 
   @Option(
@@ -83,10 +83,13 @@ public final class FreePageHintReproduction implements Callable<Integer> {
   @Option(
       names = "--downtimes",
       split = ",",
-      defaultValue = "2000,400",
-      paramLabel = "MS",
-      description = "Downtime limits in ms (default: ${DEFAULT-VALUE}).")
-  private List<Long> downtimes;
+      defaultValue = "2s,400ms",
+      converter = Durations.DowntimeLimit.class,
+      paramLabel = "DURATION",
+      description =
+          "Downtime limits, e.g. 2s or 400ms; a bare number is milliseconds (default:"
+              + " ${DEFAULT-VALUE}).")
+  private List<Duration> downtimes;
 
   @Option(
       names = "--seed",
@@ -125,12 +128,6 @@ public final class FreePageHintReproduction implements Callable<Integer> {
             "--workloads takes " + String.join(", ", Workloads.names()) + ", got " + workload);
       }
     }
-    for (long downtime : downtimes) {
-      if (downtime < 1) {
-        throw new ParameterException(
-            spec.commandLine(), "--downtimes must be at least 1 ms, got " + downtime);
-      }
-    }
     System.out.printf(
         Locale.ROOT,
         "# free-page-hint reproduction: %d MiB guest, 4 vCPUs, %d runs, seed %d, %s%n",
@@ -151,8 +148,8 @@ public final class FreePageHintReproduction implements Callable<Integer> {
               + " | hinted work MiB/s | downtime legacy/hinted (ms) | mismatches |");
       System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
       for (String workload : workloads) {
-        for (long downtime : downtimes) {
-          compare(workload, WorkloadOptions.defaults(), downtime);
+        for (Duration downtime : downtimes) {
+          compare(workload, WorkloadOptions.defaults(), downtime.toMillis());
         }
       }
       return 0;

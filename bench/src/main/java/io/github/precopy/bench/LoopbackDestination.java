@@ -66,11 +66,12 @@ final class LoopbackDestination implements Callable<Integer> {
   private int channels;
 
   @Option(
-      names = "--io-timeout-seconds",
-      defaultValue = "120",
-      paramLabel = "N",
+      names = "--io-timeout",
+      defaultValue = "120s",
+      converter = Durations.Timeout.class,
+      paramLabel = "DURATION",
       description = "The transport's I/O timeout (default: ${DEFAULT-VALUE}).")
-  private long ioTimeoutSeconds;
+  private Duration ioTimeout;
 
   @Option(
       names = "--tls-dir",
@@ -87,7 +88,7 @@ final class LoopbackDestination implements Callable<Integer> {
     TransportOptions transport =
         TransportOptions.builder()
             .channels(channels)
-            .ioTimeout(Duration.ofSeconds(ioTimeoutSeconds))
+            .ioTimeout(ioTimeout)
             .tls(tlsDirectory == null ? null : new TlsPair(tlsDirectory).destination())
             .build();
     GuestMemory preallocated = null;

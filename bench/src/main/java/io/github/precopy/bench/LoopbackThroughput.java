@@ -79,7 +79,7 @@ public final class LoopbackThroughput implements Callable<Integer> {
       defaultValue = "1g",
       converter = MemorySize.class,
       paramLabel = "SIZE",
-      description = "Guest RAM, with a binary k, m, g or t suffix (default: ${DEFAULT-VALUE}).")
+      description = "Guest RAM, e.g. 512m or 1.5g (default: ${DEFAULT-VALUE}).")
   private long memoryBytes;
 
   @Option(
@@ -121,11 +121,12 @@ public final class LoopbackThroughput implements Callable<Integer> {
   private List<LoopbackCase.Memory> destinations;
 
   @Option(
-      names = "--io-timeout-seconds",
-      defaultValue = "120",
-      paramLabel = "N",
+      names = "--io-timeout",
+      defaultValue = "120s",
+      converter = Durations.Timeout.class,
+      paramLabel = "DURATION",
       description = "The transport's I/O timeout at both ends (default: ${DEFAULT-VALUE}).")
-  private long ioTimeoutSeconds;
+  private Duration ioTimeout;
 
   @Option(
       names = "--seed",
@@ -144,7 +145,6 @@ public final class LoopbackThroughput implements Callable<Integer> {
   public Integer call() throws Exception {
     check(repeat >= 1, "--repeat must be at least 1");
     check(warmup >= 0, "--warmup must be at least 0");
-    check(ioTimeoutSeconds >= 1, "--io-timeout-seconds must be at least 1");
     for (int channels : channelCounts) {
       check(
           channels >= 1 && channels <= TransportOptions.MAX_CHANNELS,
@@ -212,8 +212,8 @@ public final class LoopbackThroughput implements Callable<Integer> {
                 Integer.toString(warmup + repeat),
                 "--channels",
                 Integer.toString(c.channels()),
-                "--io-timeout-seconds",
-                Long.toString(ioTimeoutSeconds)));
+                "--io-timeout",
+                ioTimeout.toMillis() + "ms"));
     boolean useTls = c.transport() == LoopbackCase.Transport.TLS;
     if (useTls) {
       options.addAll(List.of("--tls-dir", tls.directory().toString()));
@@ -221,7 +221,7 @@ public final class LoopbackThroughput implements Callable<Integer> {
     TransportOptions transport =
         TransportOptions.builder()
             .channels(c.channels())
-            .ioTimeout(Duration.ofSeconds(ioTimeoutSeconds))
+            .ioTimeout(ioTimeout)
             .tls(useTls ? sourceTls : null)
             .build();
     long totalPages = guest.memory().totalPages();

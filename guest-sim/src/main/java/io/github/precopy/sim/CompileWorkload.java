@@ -1,7 +1,9 @@
 package io.github.precopy.sim;
 
+import static io.github.precopy.sim.WorkloadOption.concat;
+
 import io.github.precopy.core.memory.GuestMemory;
-import java.util.Set;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** The {@code compile} workload; see {@link Workloads}. */
@@ -12,6 +14,24 @@ final class CompileWorkload implements Workload {
   static final String PAGE_CACHE = "page-cache";
   static final double DEFAULT_VCPU_DIRTY_RATE = 64 << 20;
   static final double DEFAULT_PAGE_CACHE = 0.2;
+
+  /** The options of this workload, as {@link Workloads#options} lists them. */
+  static final List<WorkloadOption> OPTIONS =
+      concat(
+          GuestBoot.options(null),
+          new WorkloadOption(
+              DIRTY_RATE,
+              WorkloadOption.Kind.RATE,
+              "bytes of pages dirtied per second, whole guest",
+              Units.formatSize((long) DEFAULT_VCPU_DIRTY_RATE) + " per vCPU",
+              "positive",
+              "512m"),
+          WorkloadOption.share(
+              PAGE_CACHE,
+              "cap of the page cache the build fills",
+              DEFAULT_PAGE_CACHE,
+              "0% to 100%",
+              "10%"));
 
   static final long MIN_HEAP_PAGES = 64;
   static final long MAX_HEAP_PAGES = 16384;
@@ -27,9 +47,7 @@ final class CompileWorkload implements Workload {
   private PageCache pageCache;
 
   CompileWorkload(WorkloadOptions options) {
-    OptionReader reader =
-        new OptionReader(
-            NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, DIRTY_RATE, PAGE_CACHE));
+    OptionReader reader = new OptionReader(NAME, options, OPTIONS);
     this.boot = new GuestBoot(NAME, reader);
     this.dirtyRate = reader.rate(DIRTY_RATE, Double.NaN);
     this.pageCacheShare = reader.share(PAGE_CACHE, DEFAULT_PAGE_CACHE);

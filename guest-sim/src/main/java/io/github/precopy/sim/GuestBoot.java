@@ -1,6 +1,7 @@
 package io.github.precopy.sim;
 
 import io.github.precopy.core.memory.GuestMemory;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 
@@ -25,6 +26,27 @@ final class GuestBoot {
   static final String IN_USE = "in-use";
   static final double DEFAULT_TOUCHED = 0.5;
   static final double DEFAULT_IN_USE = 0.1;
+
+  /**
+   * The boot's options, {@code touched} and {@code in-use}, for a workload whose own memory is the
+   * option {@code ownMemory} (null if it has none).
+   */
+  static List<WorkloadOption> options(String ownMemory) {
+    return List.of(
+        WorkloadOption.share(
+            TOUCHED,
+            "share of memory written during boot",
+            DEFAULT_TOUCHED,
+            "0% to 100%, at least in-use"
+                + (ownMemory == null ? "" : ", with touched + " + ownMemory + " at most 100%"),
+            "40%"),
+        WorkloadOption.share(
+            IN_USE,
+            "share of memory still allocated after boot",
+            DEFAULT_IN_USE,
+            "0% to touched",
+            "20%"));
+  }
 
   private static final long MIN_OWNER_PAGES = 16;
   private static final long MAX_OWNER_PAGES = 16384;

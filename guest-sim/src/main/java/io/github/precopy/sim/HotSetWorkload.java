@@ -1,7 +1,9 @@
 package io.github.precopy.sim;
 
+import static io.github.precopy.sim.WorkloadOption.concat;
+
 import io.github.precopy.core.memory.GuestMemory;
-import java.util.Set;
+import java.util.List;
 
 /** The {@code hot-set} workload; see {@link Workloads}. */
 final class HotSetWorkload implements Workload {
@@ -10,6 +12,17 @@ final class HotSetWorkload implements Workload {
   static final String WORKING_SET = "working-set";
   static final double DEFAULT_WORKING_SET = 0.25;
 
+  /** The options of this workload, as {@link Workloads#options} lists them. */
+  static final List<WorkloadOption> OPTIONS =
+      concat(
+          GuestBoot.options(WORKING_SET),
+          WorkloadOption.share(
+              WORKING_SET,
+              "share of memory rewritten as fast as the vCPUs run",
+              DEFAULT_WORKING_SET,
+              "0% to 100%, with touched + working-set at most 100%",
+              "40%"));
+
   /** Every this many steps, a step of scattered partial writes instead of a sweep. */
   private static final int PARTIAL_EVERY = 8;
 
@@ -17,8 +30,7 @@ final class HotSetWorkload implements Workload {
   private final double workingSet;
 
   HotSetWorkload(WorkloadOptions options) {
-    OptionReader reader =
-        new OptionReader(NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, WORKING_SET));
+    OptionReader reader = new OptionReader(NAME, options, OPTIONS);
     this.boot = new GuestBoot(NAME, reader);
     this.workingSet = reader.share(WORKING_SET, DEFAULT_WORKING_SET);
     boot.checkFits(WORKING_SET, workingSet);

@@ -1,7 +1,9 @@
 package io.github.precopy.sim;
 
+import static io.github.precopy.sim.WorkloadOption.concat;
+
 import io.github.precopy.core.memory.GuestMemory;
-import java.util.Set;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** The {@code idle} workload; see {@link Workloads}. */
@@ -11,6 +13,16 @@ final class IdleWorkload implements Workload {
   static final String DIRTY_RATE = "dirty-rate";
   static final double DEFAULT_DIRTY_RATE = 64 * 1024;
 
+  /** The options of this workload, as {@link Workloads#options} lists them. */
+  static final List<WorkloadOption> OPTIONS =
+      concat(
+          GuestBoot.options(null),
+          WorkloadOption.rate(
+              DIRTY_RATE,
+              "bytes of pages dirtied per second, whole guest",
+              DEFAULT_DIRTY_RATE,
+              "1m"));
+
   /** How long a vCPU with nothing to write halts before it looks again. */
   static final long NOTHING_TO_DO_NANOS = 100_000_000;
 
@@ -18,8 +30,7 @@ final class IdleWorkload implements Workload {
   private final double dirtyRate;
 
   IdleWorkload(WorkloadOptions options) {
-    OptionReader reader =
-        new OptionReader(NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, DIRTY_RATE));
+    OptionReader reader = new OptionReader(NAME, options, OPTIONS);
     this.boot = new GuestBoot(NAME, reader);
     this.dirtyRate = reader.rate(DIRTY_RATE, DEFAULT_DIRTY_RATE);
   }

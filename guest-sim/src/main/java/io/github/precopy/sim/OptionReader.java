@@ -1,13 +1,12 @@
 package io.github.precopy.sim;
 
-import java.util.Locale;
-import java.util.Set;
+import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Reads a workload's options with their defaults: shares of guest memory ({@code 0.25} or {@code
- * 25%}) and rates in bytes per second with an optional binary suffix ({@code 65536}, {@code 64k},
- * {@code 128m}, {@code 1g}).
+ * Reads a workload's options as the workload declared them ({@link WorkloadOption}): shares of
+ * guest memory ({@code 0.25} or {@code 25%}) and rates in bytes per second as {@link
+ * Units#parseRate} reads them ({@code 65536}, {@code 64k}, {@code 128m}, {@code 1t}).
  */
 final class OptionReader {
 
@@ -15,11 +14,13 @@ final class OptionReader {
   private final WorkloadOptions options;
 
   /**
-   * @throws IllegalArgumentException if {@code options} has a key outside {@code known}
+   * @throws IllegalArgumentException if {@code options} has a key {@code declared} does not name
    */
-  OptionReader(String workload, WorkloadOptions options, Set<String> known) {
+  OptionReader(String workload, WorkloadOptions options, List<WorkloadOption> declared) {
     this.workload = workload;
     this.options = options;
+    TreeSet<String> known = new TreeSet<>();
+    declared.forEach(option -> known.add(option.name()));
     for (String key : options.values().keySet()) {
       if (!known.contains(key)) {
         throw new IllegalArgumentException(
@@ -28,7 +29,7 @@ final class OptionReader {
                 + " has no option '"
                 + key
                 + "'; its options are "
-                + String.join(", ", new TreeSet<>(known)));
+                + String.join(", ", known));
       }
     }
   }
@@ -60,20 +61,13 @@ final class OptionReader {
     if (text == null) {
       return defaultValue;
     }
-    String digits = text.toLowerCase(Locale.ROOT);
-    double unit = 1;
-    char last = digits.isEmpty() ? ' ' : digits.charAt(digits.length() - 1);
-    if (last == 'k' || last == 'm' || last == 'g') {
-      unit = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
-      digits = digits.substring(0, digits.length() - 1);
-    }
-    double value;
+    long value;
     try {
-      value = Double.parseDouble(digits) * unit;
-    } catch (NumberFormatException e) {
-      throw invalid(key, text, "bytes per second such as 65536, 64k, 128m or 1g");
+      value = Units.parseRate(text);
+    } catch (IllegalArgumentException e) {
+      throw invalid(key, text, "bytes per second: " + e.getMessage());
     }
-    if (!(value > 0) || Double.isInfinite(value)) {
+    if (value <= 0) {
       throw invalid(key, text, "a positive number of bytes per second");
     }
     return value;

@@ -369,7 +369,10 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
         failure.addSuppressed(wrapped);
       }
     }
-    LOG.log(System.Logger.Level.WARNING, message, t);
+    // One line, without the stack trace: the failure may be a memory or I/O problem (a fault on a
+    // full /dev/shm), not a bug; failure() keeps the whole throwable, and DEBUG logs it.
+    LOG.log(System.Logger.Level.WARNING, message + ": " + t);
+    LOG.log(System.Logger.Level.DEBUG, message, t);
   }
 
   private void notifyListeners(boolean running) {

@@ -1,7 +1,9 @@
 package io.github.precopy.sim;
 
+import static io.github.precopy.sim.WorkloadOption.concat;
+
 import io.github.precopy.core.memory.GuestMemory;
-import java.util.Set;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** The {@code uniform} workload; see {@link Workloads}. */
@@ -13,14 +15,28 @@ final class UniformWorkload implements Workload {
   static final double DEFAULT_AREA = 0.5;
   static final double DEFAULT_DIRTY_RATE = 64 << 20;
 
+  /** The options of this workload, as {@link Workloads#options} lists them. */
+  static final List<WorkloadOption> OPTIONS =
+      concat(
+          GuestBoot.options(AREA),
+          WorkloadOption.share(
+              AREA,
+              "share of memory whose pages are written at random",
+              DEFAULT_AREA,
+              "0% to 100%, with touched + area at most 100%",
+              "30%"),
+          WorkloadOption.rate(
+              DIRTY_RATE,
+              "bytes of pages dirtied per second, whole guest",
+              DEFAULT_DIRTY_RATE,
+              "128m"));
+
   private final GuestBoot boot;
   private final double area;
   private final double dirtyRate;
 
   UniformWorkload(WorkloadOptions options) {
-    OptionReader reader =
-        new OptionReader(
-            NAME, options, Set.of(GuestBoot.TOUCHED, GuestBoot.IN_USE, AREA, DIRTY_RATE));
+    OptionReader reader = new OptionReader(NAME, options, OPTIONS);
     this.boot = new GuestBoot(NAME, reader);
     this.area = reader.share(AREA, DEFAULT_AREA);
     this.dirtyRate = reader.rate(DIRTY_RATE, DEFAULT_DIRTY_RATE);

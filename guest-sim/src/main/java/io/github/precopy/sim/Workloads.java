@@ -86,8 +86,9 @@ import java.util.List;
  *       119 MB/s so that an unoptimised migration still converges.
  * </ul>
  *
- * <p>Option values: shares as {@code 0.25} or {@code 25%}; rates in bytes per second, with an
- * optional binary suffix {@code k}, {@code m} or {@code g}.
+ * <p>Option values: shares as {@code 0.25} or {@code 25%}; rates in bytes per second as {@link
+ * Units#parseRate} reads them, e.g. {@code 64k}, {@code 128m} or {@code 1t}. {@link #options} lists
+ * each workload's options with their defaults and valid values.
  *
  * <p>Thread-safety: this class is stateless. A workload instance serves one guest (its boot
  * coordinates that guest's vCPUs); creating a second guest with it fails at boot.
@@ -102,6 +103,49 @@ public final class Workloads {
   /** The names of the built-in workloads. */
   public static List<String> names() {
     return NAMES;
+  }
+
+  /**
+   * What the workload {@code name} does, in one short line.
+   *
+   * @throws IllegalArgumentException if the name is unknown
+   */
+  public static String summary(String name) {
+    return switch (known(name)) {
+      case IdleWorkload.NAME -> "near silence after boot: a few in-use pages written per second";
+      case CompileWorkload.NAME -> "a parallel build: compilers grow, rewrite and free their heaps";
+      case HotSetWorkload.NAME ->
+          "a working set rewritten as fast as the vCPUs run; unpaced, so it never converges"
+              + " over a link slower than memory";
+      default -> "random pages of an area written at a set rate";
+    };
+  }
+
+  /**
+   * The options of the workload {@code name}, as it declares them: key, meaning, default, valid
+   * values and an example.
+   *
+   * @throws IllegalArgumentException if the name is unknown
+   */
+  public static List<WorkloadOption> options(String name) {
+    return switch (known(name)) {
+      case IdleWorkload.NAME -> IdleWorkload.OPTIONS;
+      case CompileWorkload.NAME -> CompileWorkload.OPTIONS;
+      case HotSetWorkload.NAME -> HotSetWorkload.OPTIONS;
+      default -> UniformWorkload.OPTIONS;
+    };
+  }
+
+  private static String known(String name) {
+    if (!NAMES.contains(name)) {
+      throw unknown(name);
+    }
+    return name;
+  }
+
+  private static IllegalArgumentException unknown(String name) {
+    return new IllegalArgumentException(
+        "unknown workload '" + name + "'; valid workloads: " + String.join(", ", NAMES));
   }
 
   /**
@@ -121,8 +165,7 @@ public final class Workloads {
       case UniformWorkload.NAME:
         return new UniformWorkload(options);
       default:
-        throw new IllegalArgumentException(
-            "unknown workload '" + name + "'; valid workloads: " + String.join(", ", NAMES));
+        throw unknown(name);
     }
   }
 }

@@ -14,6 +14,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -166,6 +170,51 @@ final class SimulatedGuestTest {
       Await.until(() -> guest.workDone() > work, "vcpu-1 works on");
       guest.pause();
       guest.resume();
+    }
+  }
+
+  @Test
+  void aWorkloadFailureIsLoggedAsOneLineWithoutAStackTrace() throws Exception {
+    Logger logger = Logger.getLogger(SimulatedGuest.class.getName());
+    List<LogRecord> warnings = new CopyOnWriteArrayList<>();
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+              warnings.add(record);
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    logger.addHandler(capture);
+    Workload faulting =
+        cpu ->
+            () -> {
+              if (cpu.index() == 0) {
+                throw new InternalError("a fault occurred in an unsafe memory access operation");
+              }
+              cpu.idleUntil(System.nanoTime() + 1_000_000);
+            };
+    try (SimulatedGuest guest = guest(faulting, 2)) {
+      guest.start();
+      Await.until(() -> !warnings.isEmpty(), "vcpu-0's failure is logged");
+
+      assertThat(warnings).hasSize(1);
+      LogRecord warning = warnings.get(0);
+      assertThat(warning.getThrown()).isNull();
+      assertThat(warning.getMessage())
+          .doesNotContain("\n")
+          .contains("vcpu-0")
+          .contains("InternalError: a fault occurred in an unsafe memory access operation");
+      assertThat(guest.failure().orElseThrow()).hasRootCauseInstanceOf(InternalError.class);
+    } finally {
+      logger.removeHandler(capture);
     }
   }
 

@@ -2,12 +2,15 @@ package io.github.precopy.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
 import io.github.precopy.core.testing.TestMemories;
 import io.github.precopy.spi.testing.Await;
+import java.util.List;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,6 +70,74 @@ final class WorkloadsTest {
         .hasMessageContaining("exceed 1");
     assertThat(Workloads.create("compile", WorkloadOptions.parse("dirty-rate=1.5g,page-cache=0.1")))
         .isNotNull();
+  }
+
+  @Test
+  void ratesTakeTheSameUnitsAsEveryOtherSizeUpToT() {
+    for (String rate : new String[] {"1t", "1T", "1.5g", "128m/s", "65536"}) {
+      assertThat(Workloads.create("uniform", WorkloadOptions.parse("dirty-rate=" + rate)))
+          .as(rate)
+          .isNotNull();
+    }
+    assertThatThrownBy(() -> Workloads.create("idle", WorkloadOptions.parse("dirty-rate=0")))
+        .hasMessageContaining("dirty-rate=0 is not a positive number of bytes per second");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform"})
+  void eachWorkloadDeclaresItsOptionsWithValidDefaultsAndExamples(String name) {
+    List<WorkloadOption> options = Workloads.options(name);
+
+    assertThat(options).extracting(WorkloadOption::name).startsWith("touched", "in-use");
+    assertThatThrownBy(() -> Workloads.create(name, WorkloadOptions.parse("no-such=1")))
+        .hasMessageEndingWith(
+            "its options are "
+                + String.join(
+                    ", ", new TreeSet<>(options.stream().map(WorkloadOption::name).toList())));
+    for (WorkloadOption option : options) {
+      assertThat(option.meaning()).as(option.name()).isNotBlank();
+      assertThat(option.valid()).as(option.name()).isNotBlank();
+      assertThat(
+              Workloads.create(
+                  name, WorkloadOptions.defaults().with(option.name(), option.example())))
+          .as(name + " " + option.name() + "=" + option.example())
+          .isNotNull();
+      if (!option.defaultValue().contains(" ")) {
+        assertThat(
+                Workloads.create(
+                    name, WorkloadOptions.defaults().with(option.name(), option.defaultValue())))
+            .as(name + " " + option.name() + "=" + option.defaultValue())
+            .isNotNull();
+      }
+    }
+    assertThat(Workloads.summary(name)).isNotBlank();
+  }
+
+  @Test
+  void theDeclaredDefaultsAreTheDefaultsInUse() {
+    assertThat(Workloads.options("idle"))
+        .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
+        .containsExactly(
+            tuple("touched", "50%"), tuple("in-use", "10%"), tuple("dirty-rate", "64k"));
+    assertThat(Workloads.options("compile"))
+        .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
+        .containsExactly(
+            tuple("touched", "50%"),
+            tuple("in-use", "10%"),
+            tuple("dirty-rate", "64m per vCPU"),
+            tuple("page-cache", "20%"));
+    assertThat(Workloads.options("hot-set"))
+        .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
+        .containsExactly(
+            tuple("touched", "50%"), tuple("in-use", "10%"), tuple("working-set", "25%"));
+    assertThat(Workloads.options("uniform"))
+        .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
+        .containsExactly(
+            tuple("touched", "50%"),
+            tuple("in-use", "10%"),
+            tuple("area", "50%"),
+            tuple("dirty-rate", "64m"));
+    assertThatThrownBy(() -> Workloads.options("busy")).hasMessageContaining("valid workloads");
   }
 
   @ParameterizedTest

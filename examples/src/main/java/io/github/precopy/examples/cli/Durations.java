@@ -1,49 +1,29 @@
 package io.github.precopy.examples.cli;
 
+import io.github.precopy.sim.Units;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * Durations as the command line writes them: {@code 500ms}, {@code 60s}, {@code 2m}, {@code 1h};
- * from 1 ms to 24 h.
+ * Durations on the command line, read by {@link Units}: a number with a unit {@code ms}, {@code s},
+ * {@code m} or {@code h}. Timeouts take 1 ms to 24 h; {@code --downtime-limit} also takes a bare
+ * number as milliseconds (QEMU's unit) and leaves its range to the library.
  */
 final class Durations {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
-
-  /** The longest duration accepted; socket timeouts take at most 2^31 - 1 ms (24.8 days). */
+  /** The longest timeout accepted; socket timeouts take at most 2^31 - 1 ms (24.8 days). */
   private static final Duration MAX = Duration.ofHours(24);
 
   private Durations() {}
 
   /**
-   * Parses a positive duration.
+   * Parses a timeout: a duration with a unit, from 1 ms to 24 h.
    *
    * @throws IllegalArgumentException naming the accepted forms if {@code text} is not one
    */
   static Duration parse(String text) {
-    Matcher matcher = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!matcher.matches()) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not a duration: write a whole number with ms, s, m or h, e.g. 60s");
-    }
-    long amount;
-    try {
-      amount = Long.parseLong(matcher.group(1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + text + "' is too long a duration", e);
-    }
-    Duration duration =
-        switch (matcher.group(2)) {
-          case "ms" -> Duration.ofMillis(amount);
-          case "s" -> Duration.ofSeconds(amount);
-          case "m" -> Duration.ofMinutes(amount);
-          default -> Duration.ofHours(amount);
-        };
+    Duration duration = Units.parseDuration(text);
     if (duration.isZero() || duration.compareTo(MAX) > 0) {
       throw new IllegalArgumentException("'" + text + "' is not a duration from 1ms to 24h");
     }
@@ -56,13 +36,28 @@ final class Durations {
     return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
   }
 
-  /** The picocli converter for duration options. */
+  /** The picocli converter for timeouts: {@link #parse}. */
   static final class Converter implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
       try {
         return parse(value);
-      } catch (IllegalArgumentException | ArithmeticException e) {
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The picocli converter for {@code --downtime-limit}: {@link Units#parseDurationOrMillis}, a
+   * duration with a unit or a bare number of milliseconds.
+   */
+  static final class DowntimeConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Units.parseDurationOrMillis(value);
+      } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }
     }

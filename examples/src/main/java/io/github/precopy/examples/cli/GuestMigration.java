@@ -21,18 +21,39 @@ import java.util.function.Consumer;
  * guest with the same seed, plugs a balloon into it when the engine offers {@code free-page-hint}
  * (in every run, so that the guests are alike and only the capability decides whether hints are
  * used), starts it, migrates it and closes it.
+ *
+ * <p>With an {@link Interruption}, a signal cancels the running migration (the guest resumes, the
+ * destination's stream ends), whose run then returns its statistics as they were; a signal before
+ * the migration started makes the run return null without starting it.
  */
 final class GuestMigration {
 
   private final MigrationEngine engine;
   private final GuestSpec spec;
+  private final Interruption interruption;
+  private final Runnable onStart;
 
+  /** Runs that no signal interrupts. */
   GuestMigration(MigrationEngine engine, GuestSpec spec) {
-    this.engine = engine;
-    this.spec = spec;
+    this(engine, spec, null, () -> {});
   }
 
-  /** Migrates a fresh guest into a fresh memory in this process, verified at the end. */
+  /**
+   * Runs that a signal to {@code interruption} (null for none) cancels; {@code onStart} is called
+   * once each migration has started.
+   */
+  GuestMigration(
+      MigrationEngine engine, GuestSpec spec, Interruption interruption, Runnable onStart) {
+    this.engine = engine;
+    this.spec = spec;
+    this.interruption = interruption;
+    this.onStart = onStart;
+  }
+
+  /**
+   * Migrates a fresh guest into a fresh memory in this process, verified at the end; null if a
+   * signal came before it started.
+   */
   RunResult inProcess(String label, MigrationConfig config, ProgressBar progress)
       throws InterruptedException {
     GuestMemory destination = GuestMemory.anonymous(spec.memoryBytes());
@@ -44,7 +65,7 @@ final class GuestMigration {
             (guest, listener) -> engine.startInProcess(guest, destination, config, listener));
     // After a failure the engine's destination thread may still be applying its last page when
     // await() returns, so the mapping is then left to the garbage collector rather than unmapped.
-    if (result.stats().status() == MigrationStatus.COMPLETED) {
+    if (result == null || result.stats().status() == MigrationStatus.COMPLETED) {
       destination.close();
     }
     return result;
@@ -52,7 +73,8 @@ final class GuestMigration {
 
   /**
    * Migrates a fresh guest to {@code target}: over TCP to a destination that verifies it, or into a
-   * snapshot file. Every wait on the destination is bounded by the target's I/O timeout.
+   * snapshot file. Every wait on the destination is bounded by the target's I/O timeout. Null if a
+   * signal came before it started.
    */
   RunResult toTarget(
       String label, MigrationConfig config, MigrationTarget target, ProgressBar progress)
@@ -73,6 +95,9 @@ final class GuestMigration {
   private RunResult run(String label, MigrationConfig config, ProgressBar progress, Starter starter)
       throws InterruptedException {
     List<RunResult.Sample> samples = new ArrayList<>();
+    if (interruption != null && !interruption.whileRunning("booting the guest", null)) {
+      return null;
+    }
     try (SimulatedGuest guest =
         SimulatedGuest.builder()
             .memorySize(spec.memoryBytes())
@@ -87,6 +112,9 @@ final class GuestMigration {
               : null;
       try {
         guest.start();
+        if (interruption != null && interruption.signalled()) {
+          return null;
+        }
         progress.start(label, spec.memoryBytes());
         MigrationStats stats;
         try {
@@ -101,9 +129,17 @@ final class GuestMigration {
                     }
                     progress.update(snapshot);
                   });
+          if (interruption != null
+              && !interruption.whileRunning("migrating (" + label + ")", migration::cancel)) {
+            migration.cancel();
+          }
+          onStart.run();
           stats = migration.await();
         } finally {
           progress.finish();
+          if (interruption != null) {
+            interruption.idle();
+          }
         }
         List<RunResult.Sample> all;
         synchronized (samples) {

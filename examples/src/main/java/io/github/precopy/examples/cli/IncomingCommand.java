@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.transport.DestinationReport;
 import io.github.precopy.core.transport.IncomingMigration;
+import io.github.precopy.core.transport.RamLayout;
 import io.github.precopy.core.transport.TransportOptions;
 import io.github.precopy.examples.cli.Choices.Output;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -42,7 +45,8 @@ import picocli.CommandLine.Spec;
       "Prints 'listening on HOST:PORT' on stderr once ready. Without TLS options the connection"
           + " is plain TCP: keep it on loopback or a trusted network.",
       "Exit code 0 only for a complete migration whose pages in use all match the source's"
-          + " digest."
+          + " digest. SIGINT (Ctrl-C) or SIGTERM stops it, says what was interrupted and exits"
+          + " with 130 or 143."
     })
 final class IncomingCommand implements Callable<Integer> {
 
@@ -61,13 +65,17 @@ final class IncomingCommand implements Callable<Integer> {
       description = "Restore and verify this snapshot instead of listening.")
   private Path fromFile;
 
+  /** Without --memory and --from-file. */
+  private static final long DEFAULT_MEMORY = 2L << 30;
+
   @Option(
       names = "--memory",
-      defaultValue = "2g",
       converter = Sizes.Converter.class,
       paramLabel = "SIZE",
-      description = "Guest RAM, the same as the source's --memory (default: 2g).")
-  private long memory;
+      description =
+          "Guest RAM, the same as the source's --memory (default: 2g; with --from-file: the"
+              + " snapshot's, from its header).")
+  private Long memory;
 
   @Option(
       names = "--channels",
@@ -98,43 +106,113 @@ final class IncomingCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    validate();
-    long start = System.nanoTime();
-    DestinationReport report;
-    String source;
-    try (GuestMemory destination = GuestMemory.anonymous(memory)) {
-      if (fromFile != null) {
-        source = fromFile.toString();
-        report = IncomingMigration.restore(fromFile, destination);
-      } else {
-        TransportOptions options =
-            TransportOptions.builder()
-                .channels(channels)
-                .ioTimeout(timeout)
-                .tls(tls.context(spec))
-                .build();
-        HostPort address = listen == null ? new HostPort("127.0.0.1", 4444) : listen;
-        try (IncomingMigration incoming =
-            IncomingMigration.listen(socketAddress(address), options)) {
-          PrintWriter err = spec.commandLine().getErr();
-          err.println(
-              "listening on "
-                  + new HostPort(address.host(), incoming.address().getPort())
-                  + (options.tls() == null ? "" : " (mutual TLS)"));
-          err.flush();
-          source = address.toString();
-          report =
-              incoming.receive(
-                  destination,
-                  notice -> {
-                    err.println(spec.qualifiedName() + ": " + notice);
-                    err.flush();
-                  });
+    PrintWriter err = spec.commandLine().getErr();
+    try (Interruption interruption = Interruption.install(spec.qualifiedName(), err)) {
+      validate();
+      long start = System.nanoTime();
+      DestinationReport report;
+      String source;
+      String interrupted;
+      long memoryBytes;
+      try (GuestMemory destination = destinationMemory()) {
+        memoryBytes = destination.totalBytes();
+        if (fromFile != null) {
+          source = fromFile.toString();
+          interrupted = "while restoring " + source;
+          try (InputStream in = Files.newInputStream(fromFile)) {
+            if (!interruption.whileRunning("restoring " + source, () -> closeQuietly(in))) {
+              return interrupted(interruption, "before restoring " + source);
+            }
+            report = IncomingMigration.restore(in, destination);
+          } finally {
+            interruption.idle();
+          }
+        } else {
+          TransportOptions options =
+              TransportOptions.builder()
+                  .channels(channels)
+                  .ioTimeout(timeout)
+                  .tls(tls.context(spec))
+                  .build();
+          HostPort address = listen == null ? new HostPort("127.0.0.1", 4444) : listen;
+          try (IncomingMigration incoming =
+              IncomingMigration.listen(socketAddress(address), options)) {
+            source = new HostPort(address.host(), incoming.address().getPort()).toString();
+            err.println("listening on " + source + (options.tls() == null ? "" : " (mutual TLS)"));
+            err.flush();
+            if (!interruption.whileRunning(
+                "waiting for a source on " + source, () -> closeQuietly(incoming))) {
+              return interrupted(interruption, "while waiting for a source on " + source);
+            }
+            try {
+              report =
+                  incoming.receive(
+                      destination,
+                      notice -> {
+                        err.println(spec.qualifiedName() + ": " + notice);
+                        err.flush();
+                      });
+            } catch (IOException e) {
+              if (interruption.signalled()) {
+                return interrupted(interruption, "while waiting for a source on " + source);
+              }
+              throw e;
+            } finally {
+              interruption.idle();
+            }
+            interrupted = "while receiving from a source on " + source;
+          }
         }
       }
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      if (interruption.signalled() && !report.completed()) {
+        String what =
+            String.format(
+                Locale.ROOT,
+                "interrupted by a signal %s, %,d bytes %s",
+                interrupted,
+                report.bytesRead(),
+                fromFile == null ? "received" : "read");
+        print(report, source, memoryBytes, millis, what);
+        err.println(spec.qualifiedName() + ": " + what);
+        err.flush();
+        interruption.reported();
+        return Interruption.EXIT_CODE;
+      }
+      int exitCode = print(report, source, memoryBytes, millis, null);
+      interruption.reported();
+      return exitCode;
     }
-    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-    return print(report, source, millis);
+  }
+
+  /** After a signal, with nothing received: one line saying what was interrupted. */
+  private int interrupted(Interruption interruption, String what) {
+    PrintWriter err = spec.commandLine().getErr();
+    err.println(spec.qualifiedName() + ": interrupted by a signal " + what);
+    err.flush();
+    interruption.reported();
+    return Interruption.EXIT_CODE;
+  }
+
+  private static void closeQuietly(Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException ignored) {
+      // Closing only stops what runs; its failure is reported by what ran.
+    }
+  }
+
+  /**
+   * A fresh memory of {@code --memory}, or without it of the snapshot's layout (read from its
+   * header), or of the default size.
+   */
+  private GuestMemory destinationMemory() throws IOException {
+    if (memory != null || fromFile == null) {
+      return GuestMemory.anonymous(memory == null ? DEFAULT_MEMORY : memory);
+    }
+    RamLayout layout = IncomingMigration.layoutOf(fromFile);
+    MemoryBudget.check("--from-file " + fromFile + ": its memory", layout.totalBytes(), 1);
+    return layout.newMemory();
   }
 
   private void validate() {
@@ -145,10 +223,12 @@ final class IncomingCommand implements Callable<Integer> {
         fromFile == null || Files.isRegularFile(fromFile),
         "--from-file " + fromFile + ": no such file");
     Flag.check(spec, "--channels", () -> TransportOptions.builder().channels(channels));
-    try {
-      MemoryBudget.check("--memory", memory, 1);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    if (memory != null || fromFile == null) {
+      try {
+        MemoryBudget.check("--memory", memory == null ? DEFAULT_MEMORY : memory, 1);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
     }
   }
 
@@ -167,16 +247,21 @@ final class IncomingCommand implements Callable<Integer> {
     }
   }
 
-  private int print(DestinationReport report, String source, long millis) {
-    String problem = problem(report);
+  /**
+   * Prints the report and returns the exit code; {@code interruption}, if not null, is the problem
+   * to report instead of the stream's, and no line goes to stderr.
+   */
+  private int print(
+      DestinationReport report, String source, long memoryBytes, long millis, String interruption) {
+    String problem = interruption != null ? interruption : problem(report);
     PrintWriter out = spec.commandLine().getOut();
     if (output == Output.JSON) {
-      out.println(StatsJson.write(json(report, source, millis, problem)));
+      out.println(StatsJson.write(json(report, source, memoryBytes, millis, problem)));
     } else {
-      out.print(text(report, source, millis, problem));
+      out.print(text(report, source, memoryBytes, millis, problem));
     }
     out.flush();
-    if (problem != null) {
+    if (problem != null && interruption == null) {
       PrintWriter err = spec.commandLine().getErr();
       err.println(spec.qualifiedName() + ": stream from " + source + " " + problem);
       err.flush();
@@ -204,13 +289,14 @@ final class IncomingCommand implements Callable<Integer> {
     return null;
   }
 
-  private ObjectNode json(DestinationReport report, String source, long millis, String problem) {
+  private ObjectNode json(
+      DestinationReport report, String source, long memoryBytes, long millis, String problem) {
     ObjectNode node = StatsJson.mapper().createObjectNode();
     node.put("status", report.completed() ? "completed" : "failed");
     node.put("total-time", millis);
     ObjectNode ram = node.putObject("ram");
     ram.put("transferred", report.bytesRead());
-    ram.put("total", memory);
+    ram.put("total", memoryBytes);
     ram.put("duplicate", report.zeroPages());
     ram.put("normal", report.normalPages());
     ram.put("normal-bytes", report.normalPages() * GuestMemory.PAGE_SIZE);
@@ -223,10 +309,11 @@ final class IncomingCommand implements Callable<Integer> {
     return node;
   }
 
-  private String text(DestinationReport report, String source, long millis, String problem) {
+  private String text(
+      DestinationReport report, String source, long memoryBytes, long millis, String problem) {
     StringBuilder text = new StringBuilder();
     String separator = System.lineSeparator();
-    text.append("incoming: ").append(Sizes.format(memory)).append(" from ").append(source);
+    text.append("incoming: ").append(Sizes.format(memoryBytes)).append(" from ").append(source);
     text.append(separator);
     text.append("status       ")
         .append(

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -46,7 +47,9 @@ import picocli.CommandLine.Spec;
       "Boots a simulated guest, runs its workload and live-migrates it with precopy: in this"
           + " process into a fresh memory (verified page by page), or over TCP to a"
           + " 'precopy incoming'.",
-      "Exit code 0 only for a completed migration with no verification mismatch."
+      "Exit code 0 only for a completed migration with no verification mismatch. SIGINT"
+          + " (Ctrl-C) or SIGTERM cancels the migration (the guest runs on), prints what it had"
+          + " done and exits with 130 or 143."
     })
 final class MigrateCommand implements Callable<Integer> {
 
@@ -57,8 +60,7 @@ final class MigrateCommand implements Callable<Integer> {
       defaultValue = "2g",
       converter = Sizes.Converter.class,
       paramLabel = "SIZE",
-      description =
-          "Guest RAM, bytes with an optional k, m, g or t suffix; at least 16m (default: 2g).")
+      description = "Guest RAM, a size such as 64m, 1.5g or 2t; at least 16m (default: 2g).")
   private long memory;
 
   @Option(
@@ -72,7 +74,7 @@ final class MigrateCommand implements Callable<Integer> {
       names = "--workload",
       defaultValue = "idle",
       paramLabel = "NAME",
-      description = "idle, compile, hot-set or uniform (default: idle).")
+      description = "idle, compile, hot-set or uniform, described below (default: idle).")
   private String workload;
 
   @Option(
@@ -80,8 +82,8 @@ final class MigrateCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "KEY=VALUE",
       description =
-          "A workload parameter, e.g. dirty-rate=128m or touched=60%%; repeat or separate with"
-              + " commas.")
+          "A workload parameter, e.g. touched=40%%; repeat or separate with commas. Each"
+              + " workload's options are listed below.")
   private Map<String, String> workloadOptions = new LinkedHashMap<>();
 
   @Option(
@@ -95,19 +97,22 @@ final class MigrateCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-bandwidth",
-      converter = Sizes.Converter.class,
+      converter = Sizes.RateConverter.class,
       paramLabel = "BYTES/S",
       description =
-          "Bandwidth limit while the guest runs, bytes per second with an optional k, m, g or t"
-              + " suffix (default: unlimited).")
+          "Bandwidth limit while the guest runs, a rate such as 100m or 1g/s (default:"
+              + " unlimited).")
   private Long maxBandwidth;
 
   @Option(
       names = "--downtime-limit",
-      defaultValue = "300",
-      paramLabel = "MS",
-      description = "Longest pause for the final copy, 1 to 2000000 ms (default: 300).")
-  private long downtimeLimit;
+      defaultValue = "300ms",
+      converter = Durations.DowntimeConverter.class,
+      paramLabel = "DURATION",
+      description =
+          "Longest pause for the final copy, up to 2000s, e.g. 300ms or 2s; a bare number is"
+              + " milliseconds (default: 300ms).")
+  private Duration downtimeLimit;
 
   @Option(
       names = "--transport",
@@ -141,7 +146,7 @@ final class MigrateCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = Durations.Converter.class,
       paramLabel = "DURATION",
-      description = "How long to try to connect to --to (default: 10s).")
+      description = "How long to try to connect to --to, e.g. 500ms or 1m (default: 10s).")
   private Duration connectTimeout;
 
   @Option(
@@ -206,19 +211,47 @@ final class MigrateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    try (Interruption interruption =
+        Interruption.install(spec.qualifiedName(), spec.commandLine().getErr())) {
+      int exitCode = run(interruption);
+      interruption.reported();
+      return exitCode;
+    }
+  }
+
+  /** Checks the options, runs the migrations and prints them; a signal cuts it short. */
+  private int run(Interruption interruption) throws IOException, InterruptedException {
     MigrationEngine engine = MigrationEngine.create();
     GuestSpec guest = validate(engine);
     MigrationTarget target = Flag.check(spec, "--to " + to, this::target);
     List<Set<String>> runs = plannedRuns(engine);
     PrintWriter out = spec.commandLine().getOut();
     ProgressBar progress = new ProgressBar(spec.commandLine().getErr(), ProgressBar.onTerminal());
-    GuestMigration migration = new GuestMigration(engine, guest);
     List<RunResult> results = new ArrayList<>();
-    if (transport != Transport.IN_PROCESS) {
-      results.add(migration.toTarget(label(runs.get(0)), config(runs.get(0)), target, progress));
-    } else {
-      for (Set<String> enabled : runs) {
-        results.add(migration.inProcess(label(enabled), config(enabled), progress));
+    boolean[] headerPrinted = {false};
+    GuestMigration migration =
+        new GuestMigration(
+            engine,
+            guest,
+            interruption,
+            () -> {
+              // Once the first migration runs, so that even a run cut short has its header.
+              if (output == Output.TEXT && !headerPrinted[0]) {
+                headerPrinted[0] = true;
+                out.println(header(guest));
+                out.flush();
+              }
+            });
+    for (Set<String> enabled : transport == Transport.IN_PROCESS ? runs : runs.subList(0, 1)) {
+      RunResult result =
+          transport == Transport.IN_PROCESS
+              ? migration.inProcess(label(enabled), config(enabled), progress)
+              : migration.toTarget(label(enabled), config(enabled), target, progress);
+      if (result != null) {
+        results.add(result);
+      }
+      if (interruption.signalled()) {
+        return interrupted(guest, results, headerPrinted[0]);
       }
     }
     if (output == Output.JSON) {
@@ -227,12 +260,9 @@ final class MigrateCommand implements Callable<Integer> {
               ? StatsJson.of(results, guest, transport.cliName)
               : StatsJson.of(results.get(0), guest, transport.cliName));
     } else {
-      out.println(
-          (compare ? "compare: " : "migrate: ")
-              + guest.describe()
-              + ", "
-              + transport.cliName
-              + (to == null ? "" : " to " + to));
+      if (!headerPrinted[0]) {
+        out.println(header(guest));
+      }
       out.print(compare ? TextReport.compare(results) : TextReport.of(results.get(0)));
     }
     out.flush();
@@ -244,6 +274,69 @@ final class MigrateCommand implements Callable<Integer> {
       }
     }
     return verdict(results);
+  }
+
+  /** E.g. "migrate: 64.00 MiB guest, idle workload, 2 vCPUs, seed 7, tcp to 127.0.0.1:4444". */
+  private String header(GuestSpec guest) {
+    return (compare ? "compare: " : "migrate: ")
+        + guest.describe()
+        + ", "
+        + transport.cliName
+        + (to == null ? "" : " to " + to);
+  }
+
+  /**
+   * After a signal: prints what ran, the cancelled run as far as it went, then one line saying what
+   * was interrupted; the JVM then exits with 130 for SIGINT, 143 for SIGTERM.
+   */
+  private int interrupted(GuestSpec guest, List<RunResult> results, boolean headerPrinted) {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (output == Output.JSON) {
+      if (!results.isEmpty()) {
+        out.println(
+            compare
+                ? StatsJson.of(results, guest, transport.cliName)
+                : StatsJson.of(results.get(0), guest, transport.cliName));
+      }
+    } else {
+      if (!headerPrinted) {
+        out.println(header(guest));
+      }
+      if (!results.isEmpty()) {
+        out.print(compare ? TextReport.compare(results) : TextReport.of(results.get(0)));
+      }
+    }
+    out.flush();
+    String what;
+    if (results.isEmpty()) {
+      what = " before the migration started";
+    } else {
+      RunResult last = results.get(results.size() - 1);
+      MigrationStats stats = last.stats();
+      what =
+          ": "
+              + (stats.status() == MigrationStatus.CANCELLED
+                  ? "migration " + (compare ? "(" + last.label() + ") " : "") + "cancelled"
+                  : "migration " + stats.status().qemuName())
+              + String.format(
+                  Locale.ROOT,
+                  " after %,d ms, %s sent, %s still dirty",
+                  stats.totalTimeMillis(),
+                  Sizes.format(stats.ram().transferred()),
+                  Sizes.format(stats.ram().remaining()))
+              + (stats.status() == MigrationStatus.COMPLETED
+                  ? ""
+                  : "; the guest ran on at the source"
+                      + (transport == Transport.TCP ? " and the destination was dropped" : ""));
+    }
+    err.println(
+        spec.qualifiedName()
+            + ": interrupted by a signal"
+            + what
+            + (to == null ? "" : " (sending to " + to + ")"));
+    err.flush();
+    return Interruption.EXIT_CODE;
   }
 
   /** Where the stream goes, for tcp and file; null in process. */
@@ -305,9 +398,7 @@ final class MigrateCommand implements Callable<Integer> {
   private GuestSpec validate(MigrationEngine engine) {
     require(vcpus >= 1 && vcpus <= 1024, "--vcpus " + vcpus + " is outside 1 to 1024");
     Flag.check(
-        spec,
-        "--downtime-limit",
-        () -> MigrationConfig.builder().downtimeLimit(Duration.ofMillis(downtimeLimit)));
+        spec, "--downtime-limit", () -> MigrationConfig.builder().downtimeLimit(downtimeLimit));
     if (maxBandwidth != null) {
       Flag.check(
           spec, "--max-bandwidth", () -> MigrationConfig.builder().maxBandwidth(maxBandwidth));
@@ -384,9 +475,7 @@ final class MigrateCommand implements Callable<Integer> {
 
   private MigrationConfig config(Set<String> enabled) {
     MigrationConfig.Builder config =
-        MigrationConfig.builder()
-            .capabilities(enabled)
-            .downtimeLimit(Duration.ofMillis(downtimeLimit));
+        MigrationConfig.builder().capabilities(enabled).downtimeLimit(downtimeLimit);
     if (maxBandwidth != null) {
       config.maxBandwidth(maxBandwidth);
     }

@@ -2,8 +2,10 @@ package io.github.precopy.examples.cli;
 
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,8 +19,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code precopy} command line: {@code migrate} and {@code incoming}. Bad input gets one line
- * on stderr and exit code 2; a failure while running gets one line and exit code 1; neither prints
- * a stack trace.
+ * on stderr and exit code 2; a failure while running, an {@link Error} included, gets one line and
+ * exit code 1. Nothing prints a stack trace: not a command, not a warning the library logs, not a
+ * thread that dies.
  */
 @Command(
     name = "precopy",
@@ -34,7 +37,20 @@ public final class Precopy implements Callable<Integer> {
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
     quietInfoLogging();
-    System.exit(commandLine().execute(args));
+    Thread.setDefaultUncaughtExceptionHandler(
+        (thread, e) -> {
+          System.err.println("precopy: thread " + thread.getName() + " failed: " + describe(e));
+          System.err.flush();
+        });
+    int exitCode;
+    try {
+      exitCode = commandLine().execute(args);
+    } catch (Throwable e) {
+      System.err.println("precopy: " + describe(e));
+      System.err.flush();
+      exitCode = ExitCode.SOFTWARE;
+    }
+    System.exit(exitCode);
   }
 
   /** The command line with its subcommands and the one-line error handling. */
@@ -42,6 +58,13 @@ public final class Precopy implements Callable<Integer> {
     CommandLine commandLine = new CommandLine(new Precopy());
     commandLine.setParameterExceptionHandler(Precopy::badInput);
     commandLine.setExecutionExceptionHandler(Precopy::failure);
+    commandLine.setExecutionStrategy(Precopy::run);
+    commandLine
+        .getSubcommands()
+        .get("migrate")
+        .getCommandSpec()
+        .usageMessage()
+        .footer(WorkloadHelp.footer());
     return commandLine;
   }
 
@@ -67,16 +90,37 @@ public final class Precopy implements Callable<Integer> {
     return commandLine.getCommandSpec().exitCodeOnInvalidInput();
   }
 
-  private static int failure(Exception e, CommandLine commandLine, ParseResult parsed) {
-    String message = e.getMessage();
-    commandLine
-        .getErr()
-        .println(
-            commandLine.getCommandSpec().qualifiedName()
-                + ": "
-                + oneLine(message == null || message.isBlank() ? e.toString() : message));
+  /**
+   * Runs the chosen command; an {@link Error} thrown by it (a memory fault on a full {@code
+   * /dev/shm}, running out of heap), which picocli would let through with its stack trace, becomes
+   * one line and exit code 1 as any other failure does.
+   */
+  private static int run(ParseResult parsed) {
+    try {
+      return new CommandLine.RunLast().execute(parsed);
+    } catch (Error e) {
+      ParseResult last = parsed;
+      while (last.hasSubcommand()) {
+        last = last.subcommand();
+      }
+      return failure(e, last.commandSpec().commandLine(), parsed);
+    }
+  }
+
+  private static int failure(Throwable e, CommandLine commandLine, ParseResult parsed) {
+    commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(e));
     commandLine.getErr().flush();
     return ExitCode.SOFTWARE;
+  }
+
+  /**
+   * {@code e} in one line: its message, or for an {@link Error} or a message-less exception its
+   * type and message ("java.lang.OutOfMemoryError: Java heap space").
+   */
+  static String describe(Throwable e) {
+    String message = e.getMessage();
+    return oneLine(
+        e instanceof Error || message == null || message.isBlank() ? e.toString() : message);
   }
 
   private static String oneLine(String text) {
@@ -86,7 +130,8 @@ public final class Precopy implements Callable<Integer> {
   /**
    * The engine logs found and enabled capabilities at INFO through {@link System.Logger}, which
    * would land on stderr between the progress bar and the results; the command line shows only
-   * warnings unless a logging configuration is given.
+   * warnings, each on one line without a stack trace ({@link OneLineLogFormat}), unless a logging
+   * configuration is given.
    */
   private static void quietInfoLogging() {
     if (System.getProperty("java.util.logging.config.file") == null
@@ -95,7 +140,27 @@ public final class Precopy implements Callable<Integer> {
       root.setLevel(Level.WARNING);
       for (Handler handler : root.getHandlers()) {
         handler.setLevel(Level.WARNING);
+        handler.setFormatter(new OneLineLogFormat());
       }
+    }
+  }
+
+  /**
+   * A log record as one line on stderr, "precopy: WARNING: message: the exception", never with a
+   * stack trace.
+   */
+  static final class OneLineLogFormat extends Formatter {
+    @Override
+    public String format(LogRecord record) {
+      StringBuilder line =
+          new StringBuilder("precopy: ")
+              .append(record.getLevel().getName())
+              .append(": ")
+              .append(formatMessage(record));
+      if (record.getThrown() != null) {
+        line.append(": ").append(record.getThrown());
+      }
+      return oneLine(line.toString()) + System.lineSeparator();
     }
   }
 

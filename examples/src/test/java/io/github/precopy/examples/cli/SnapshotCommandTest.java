@@ -59,6 +59,51 @@ final class SnapshotCommandTest {
   }
 
   @Test
+  void aSnapshotRestoresWithoutMemoryIntoTheLayoutItsHeaderStates(@TempDir Path directory) {
+    Path snapshot = directory.resolve("guest.snapshot");
+    assertThat(
+            new Cli()
+                .execute(
+                    "migrate",
+                    "--memory",
+                    "48m",
+                    "--transport",
+                    "file",
+                    "--to",
+                    snapshot.toString()))
+        .isZero();
+    Cli restore = new Cli();
+
+    int exit = restore.execute("incoming", "--from-file", snapshot.toString());
+
+    assertThat(exit).as(restore.err()).isZero();
+    assertThat(restore.out())
+        .startsWith("incoming: 48.00 MiB from " + snapshot)
+        .containsPattern("status +completed, verified")
+        .containsPattern("verification +[1-9][\\d,]* pages checked, 0 mismatches");
+    assertThat(restore.err()).isEmpty();
+  }
+
+  @Test
+  void aFileThatIsNoSnapshotIsOneLineWithoutMemory(@TempDir Path directory) throws Exception {
+    Path foreign = Files.writeString(directory.resolve("notes.txt"), "not a snapshot\n");
+    Path empty = Files.write(directory.resolve("empty.snapshot"), new byte[0]);
+
+    for (Path file : new Path[] {foreign, empty}) {
+      Cli restore = new Cli();
+      int exit = restore.execute("incoming", "--from-file", file.toString(), "--output", "json");
+
+      assertThat(exit).as(file.toString()).isEqualTo(1);
+      assertThat(restore.out()).isEmpty();
+      assertThat(restore.err().lines())
+          .singleElement()
+          .asString()
+          .startsWith("precopy incoming: " + file + " is not a precopy snapshot: ");
+      assertThat(restore.err()).doesNotContain("Exception").doesNotContain("at io.");
+    }
+  }
+
+  @Test
   void aSnapshotOfAnotherSizeIsRejectedNamingTheDifference(@TempDir Path directory) {
     Path snapshot = directory.resolve("guest.snapshot");
     assertThat(

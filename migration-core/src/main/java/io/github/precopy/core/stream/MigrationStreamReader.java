@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -87,6 +88,43 @@ public final class MigrationStreamReader {
    * expected}, in order.
    */
   public void readHeader(List<RamBlock> expected) throws IOException {
+    int count = readHeaderFields();
+    if (count != expected.size()) {
+      throw headerError(
+          16, "stream has " + count + " RAM blocks, destination has " + expected.size());
+    }
+    position += HEADER_BYTES;
+    for (int i = 0; i < count; i++) {
+      readBlockEntry(i, expected.get(i));
+    }
+    blocks = expected.toArray(new RamBlock[0]);
+  }
+
+  /**
+   * One entry of a header's block table, as the stream states it.
+   *
+   * @param name the RAM block's name
+   * @param guestAddress the guest-physical address of its first byte
+   * @param usedLength its length in bytes
+   */
+  public record BlockEntry(String name, long guestAddress, long usedLength) {}
+
+  /**
+   * Reads the prelude and the channel's header, checked as {@link #readHeader} does but against no
+   * memory, and returns its block table in id order. No record can be read after this.
+   */
+  public List<BlockEntry> readBlockTable() throws IOException {
+    int count = readHeaderFields();
+    position += HEADER_BYTES;
+    List<BlockEntry> table = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      table.add(readBlockEntry(i, null));
+    }
+    return table;
+  }
+
+  /** Reads and checks the prelude and the header's fixed fields; returns the block count. */
+  private int readHeaderFields() throws IOException {
     readFully(frameHeader, PRELUDE_BYTES, "prelude");
     long magic = (long) BE64.get(frameHeader, 0);
     if (magic != MAGIC) {
@@ -121,18 +159,11 @@ public final class MigrationStreamReader {
       throw headerError(
           16, "block count " + Integer.toUnsignedString(count) + " not in [1, " + MAX_BLOCKS + "]");
     }
-    if (count != expected.size()) {
-      throw headerError(
-          16, "stream has " + count + " RAM blocks, destination has " + expected.size());
-    }
-    position += HEADER_BYTES;
-    for (int i = 0; i < count; i++) {
-      readBlockEntry(i, expected.get(i));
-    }
-    blocks = expected.toArray(new RamBlock[0]);
+    return count;
   }
 
-  private void readBlockEntry(int index, RamBlock expected) throws IOException {
+  /** Reads block entry {@code index}, checked against {@code expected} unless that is null. */
+  private BlockEntry readBlockEntry(int index, RamBlock expected) throws IOException {
     ensureUnit(2, "block table");
     int nameLength = Short.toUnsignedInt((short) BE16.get(buffer, position));
     if (nameLength == 0 || nameLength > MAX_NAME_BYTES) {
@@ -142,6 +173,16 @@ public final class MigrationStreamReader {
     }
     ensure(2 + nameLength + 16, "block table");
     int nameAt = position + 2;
+    int at = nameAt + nameLength;
+    if (expected == null) {
+      BlockEntry entry =
+          new BlockEntry(
+              new String(buffer, nameAt, nameLength, StandardCharsets.UTF_8),
+              (long) BE64.get(buffer, at),
+              (long) BE64.get(buffer, at + 8));
+      position = at + 16;
+      return entry;
+    }
     byte[] expectedName = expected.name().getBytes(StandardCharsets.UTF_8);
     if (!Arrays.equals(buffer, nameAt, nameAt + nameLength, expectedName, 0, expectedName.length)) {
       throw headerError(
@@ -154,7 +195,6 @@ public final class MigrationStreamReader {
               + expected.name()
               + "\"");
     }
-    int at = nameAt + nameLength;
     long guestAddress = (long) BE64.get(buffer, at);
     if (guestAddress != expected.guestAddress()) {
       throw headerError(
@@ -178,6 +218,7 @@ public final class MigrationStreamReader {
               + expected.usedLength());
     }
     position = at + 16;
+    return null;
   }
 
   /** The migration id in the header, the same on every channel of one migration. */

@@ -1,6 +1,8 @@
 package io.github.precopy.core.transport;
 
 import io.github.precopy.core.memory.GuestMemory;
+import io.github.precopy.core.stream.MigrationStreamException;
+import io.github.precopy.core.stream.MigrationStreamReader;
 import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -159,6 +161,49 @@ public final class IncomingMigration implements Closeable {
       return destination.receive(in);
     } catch (IOException e) {
       return destination.report().orElseThrow(() -> e);
+    }
+  }
+
+  /**
+   * Reads the RAM layout a snapshot written to {@link MigrationTarget#file} was taken from, from
+   * its header, so that a memory to {@link #restore(Path, GuestMemory) restore} it into can be
+   * built ({@link RamLayout#newMemory()}) without knowing the source's configuration. Reads only
+   * the header; the rest of the file is checked when it is restored.
+   *
+   * @throws IOException with a one-line message if the file cannot be read, or is not a precopy
+   *     snapshot (a foreign file, a corrupted or truncated header, a stream of several channels, a
+   *     block table no memory can have)
+   */
+  public static RamLayout layoutOf(Path snapshot) throws IOException {
+    Objects.requireNonNull(snapshot, "snapshot");
+    InputStream in;
+    try {
+      in = Files.newInputStream(snapshot);
+    } catch (NoSuchFileException e) {
+      throw new IOException("snapshot " + snapshot + " does not exist", e);
+    }
+    try (in) {
+      MigrationStreamReader reader = new MigrationStreamReader(in);
+      List<MigrationStreamReader.BlockEntry> table = reader.readBlockTable();
+      if (reader.channelCount() != 1) {
+        throw new IOException(
+            snapshot
+                + " is not a snapshot: it holds channel "
+                + reader.channel()
+                + " of a "
+                + reader.channelCount()
+                + "-channel stream");
+      }
+      List<RamLayout.Block> blocks = new ArrayList<>();
+      for (MigrationStreamReader.BlockEntry entry : table) {
+        blocks.add(new RamLayout.Block(entry.name(), entry.guestAddress(), entry.usedLength()));
+      }
+      return new RamLayout(blocks);
+    } catch (MigrationStreamException e) {
+      throw new IOException(snapshot + " is not a precopy snapshot: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(
+          snapshot + " holds a RAM layout no memory can have: " + e.getMessage(), e);
     }
   }
 
