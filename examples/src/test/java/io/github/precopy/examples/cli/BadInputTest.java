@@ -25,6 +25,12 @@ final class BadInputTest {
         bad("KEY=VALUE", "migrate", "--workload-option", "dirty-rate"),
         bad("available: free-page-hint", "migrate", "--capabilities", "compress"),
         bad("--max-bandwidth: max-bandwidth must be positive", "migrate", "--max-bandwidth", "0"),
+        bad(
+            "--max-bandwidth: max-bandwidth must be at least 40960 bytes/s (one 4096-byte page per"
+                + " 100 ms window), got 1 bytes/s",
+            "migrate",
+            "--max-bandwidth",
+            "1"),
         bad("is not a size", "migrate", "--max-bandwidth", "fast"),
         bad(
             "--downtime-limit: downtime-limit must be in (0, 2000 s]",
