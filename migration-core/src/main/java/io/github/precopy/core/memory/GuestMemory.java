@@ -190,6 +190,27 @@ public final class GuestMemory implements AutoCloseable {
   }
 
   /**
+   * Throws, on this thread, a {@linkplain #isMemoryFault memory fault} that the JVM has noted but
+   * not thrown yet. JDK 17 skips a store that faults in compiled code and throws the error only
+   * when the thread next enters the VM, which a tight loop may not do for a long time (later JDKs
+   * throw at the store). Call this before relying on earlier stores: before saying they are
+   * complete, and before reading pages they wrote, since reading a page whose store was skipped can
+   * fault where the JVM cannot recover. Costs one small allocation made by the VM.
+   */
+  public static void checkPendingFault() {
+    // A two-dimensional array of lengths the compiler cannot know is allocated by the VM in every
+    // tier (interpreter, C1, C2), and the thread checks for a pending fault as it leaves the VM.
+    int length = faultCheckLength;
+    faultCheckArray = new byte[length][length];
+  }
+
+  /** Always 1; volatile so that no compiler treats it as a constant. */
+  private static volatile int faultCheckLength = 1;
+
+  /** Keeps {@link #checkPendingFault}'s allocation from being optimised away. */
+  private static volatile Object faultCheckArray;
+
+  /**
    * One line that explains a {@linkplain #isMemoryFault memory fault} at or near guest-physical
    * {@code address}: the block and page, where the block's memory lives and how much room is left
    * there now.

@@ -38,6 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Destination {
 
+  /** Stores between two checks for a memory fault that the JVM has not thrown yet: 1 MiB. */
+  private static final int STORES_PER_FAULT_CHECK = 256;
+
   private final GuestMemory memory;
   private final AtomicBoolean started = new AtomicBoolean();
   private volatile DestinationReport report;
@@ -286,6 +289,9 @@ final class Destination {
     /** The guest-physical address of the page last loaded or checked, to explain a fault. */
     private long address;
 
+    /** Pages stored since the last {@link #checkStores()}. */
+    private int storesUnchecked;
+
     ChannelState(InputStream in) {
       this.in = in;
       this.reader = new MigrationStreamReader(in);
@@ -316,18 +322,43 @@ final class Destination {
         address = block.guestAddress() + (page << GuestMemory.PAGE_SHIFT);
         if (kind == MigrationStreamReader.PAGE) {
           memory.write(address, reader.buffer(), reader.payloadOffset(), GuestMemory.PAGE_SIZE);
+          stored();
           normalPages++;
         } else if (kind == MigrationStreamReader.ZERO) {
           byte fill = reader.fill();
+          if (fill == 0) {
+            checkStores();
+          }
           if (fill != 0 || !block.isZeroPage(page)) {
             memory.fill(address, GuestMemory.PAGE_SIZE, fill);
+            stored();
           }
           zeroPages++;
         } else {
+          checkStores();
           checkDigest(block, page, reader.digestMask());
         }
       }
+      checkStores();
       reader.expectEnd();
+    }
+
+    /** Counts a store; every {@link #STORES_PER_FAULT_CHECK} stores, checks them. */
+    private void stored() {
+      if (++storesUnchecked >= STORES_PER_FAULT_CHECK) {
+        checkStores();
+      }
+    }
+
+    /**
+     * Makes a fault of the stores since the last check surface now ({@link
+     * GuestMemory#checkPendingFault}): before the channel is complete, before a page is read.
+     */
+    private void checkStores() {
+      if (storesUnchecked > 0) {
+        storesUnchecked = 0;
+        GuestMemory.checkPendingFault();
+      }
     }
 
     private void checkDigest(RamBlock block, long first, long mask) {
