@@ -2,6 +2,7 @@ package io.github.precopy.core;
 
 import io.github.precopy.spi.ConvergencePolicy;
 import io.github.precopy.spi.ConvergencePolicy.Decision;
+import io.github.precopy.spi.ConvergenceState;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -25,7 +26,9 @@ public final class ConvergencePolicies {
 
   /**
    * QEMU's rule, bounded: once {@code maxSyncs} syncs have been taken or {@code timeout} has passed
-   * without converging, {@code giveUp} decides.
+   * without converging, {@code giveUp} decides. The timeout is kept within a round too: the policy
+   * asks to be consulted at {@code timeout} ({@link ConvergencePolicy#deadlineMillis()}), so the
+   * engine decides within one 100 ms rate-limit window of it rather than at the end of the round.
    *
    * @param maxSyncs the most dirty-log syncs while the guest runs (setup sync included), ≥ 1
    * @param timeout the longest precopy may run before giving up
@@ -39,15 +42,36 @@ public final class ConvergencePolicies {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive, got " + timeout);
     }
-    ConvergencePolicy qemu = ConvergencePolicy.qemu();
-    long timeoutMillis = timeout.toMillis();
-    return state -> {
-      Decision decision = qemu.decide(state);
+    return new Bounded(maxSyncs, timeout.toMillis(), giveUp);
+  }
+
+  /** {@link #bounded}: stateless, so one instance may serve several migrations. */
+  private static final class Bounded implements ConvergencePolicy {
+    private static final ConvergencePolicy QEMU = ConvergencePolicy.qemu();
+
+    private final long maxSyncs;
+    private final long timeoutMillis;
+    private final GiveUp giveUp;
+
+    Bounded(long maxSyncs, long timeoutMillis, GiveUp giveUp) {
+      this.maxSyncs = maxSyncs;
+      this.timeoutMillis = timeoutMillis;
+      this.giveUp = giveUp;
+    }
+
+    @Override
+    public Decision decide(ConvergenceState state) {
+      Decision decision = QEMU.decide(state);
       if (decision == Decision.CONTINUE
           && (state.syncCount() >= maxSyncs || state.elapsedMillis() >= timeoutMillis)) {
         return giveUp == GiveUp.FAIL ? Decision.ABORT : Decision.STOP_AND_COPY;
       }
       return decision;
-    };
+    }
+
+    @Override
+    public long deadlineMillis() {
+      return timeoutMillis;
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.github.precopy.core;
 
+import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.spi.ConvergencePolicy;
 import java.time.Duration;
 import java.util.Collections;
@@ -22,6 +23,12 @@ public final class MigrationConfig {
 
   /** Unlimited bandwidth, the default. */
   public static final long UNLIMITED = Long.MAX_VALUE;
+
+  /**
+   * The lowest bandwidth limit, in bytes per second: one page in each 100 ms window of the rate
+   * limiter. Pages are sent whole, so a lower limit could not be kept.
+   */
+  public static final long MIN_BANDWIDTH = GuestMemory.PAGE_SIZE * 10L;
 
   private final Set<String> capabilities;
   private final long maxBandwidthBytesPerSecond;
@@ -123,11 +130,24 @@ public final class MigrationConfig {
       return this;
     }
 
-    /** Limits the bandwidth while the guest runs, in bytes per second (> 0). */
+    /**
+     * Limits the bandwidth while the guest runs, in bytes per second: at least {@link
+     * #MIN_BANDWIDTH}, one page per 100 ms rate-limit window.
+     */
     public Builder maxBandwidth(long bytesPerSecond) {
       if (bytesPerSecond <= 0) {
         throw new IllegalArgumentException(
             "max-bandwidth must be positive, got " + bytesPerSecond + " bytes/s");
+      }
+      if (bytesPerSecond < MIN_BANDWIDTH) {
+        throw new IllegalArgumentException(
+            "max-bandwidth must be at least "
+                + MIN_BANDWIDTH
+                + " bytes/s (one "
+                + GuestMemory.PAGE_SIZE
+                + "-byte page per 100 ms window), got "
+                + bytesPerSecond
+                + " bytes/s");
       }
       this.maxBandwidthBytesPerSecond = bytesPerSecond;
       return this;

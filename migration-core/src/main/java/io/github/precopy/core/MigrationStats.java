@@ -14,8 +14,9 @@ import java.util.Map;
  * @param setupTimeMillis {@code setup-time}
  * @param downtimeMillis {@code downtime}: guest paused until the destination had every page; 0
  *     before switch-over
- * @param expectedDowntimeMillis {@code expected-downtime}: remaining bytes at the measured
- *     bandwidth
+ * @param expectedDowntimeMillis {@code expected-downtime}: remaining bytes at the bandwidth
+ *     measured over the last 100 ms window; 0 until a window has been measured. Meaningful while
+ *     {@link MigrationStatus#ACTIVE}, the only status in which QEMU reports it
  * @param ram {@code ram}
  * @param optimizations per enabled capability in name order, the figures its optimisation reports
  *     in the order it reports them (e.g. {@code free-page-hint} → {@code hinted-pages}); a

@@ -25,8 +25,9 @@ import java.util.function.Consumer;
  * <pre>
  * SETUP:    all pages dirty → BEFORE_BITMAP_SYNC, sync, AFTER_BITMAP_SYNC → SETUP
  * ACTIVE:   send dirty pages in block and page order (ZERO record or whole page), rate-limited in
- *           100 ms windows; when remaining ≤ bandwidth × downtime-limit: BEFORE, sync, AFTER,
- *           then the convergence policy: continue, stop-and-copy or abort
+ *           100 ms windows; when remaining ≤ bandwidth × downtime-limit, or once the policy's
+ *           deadline has passed (checked every batch): BEFORE, sync, AFTER, then the convergence
+ *           policy: continue, stop-and-copy or abort
  * SWITCH:   pause guest → COMPLETE → BEFORE, final sync, AFTER → send the rest unthrottled → EOS
  * always:   CLEANUP, then close the optimisations; on failure or cancel the guest is resumed
  * </pre>
@@ -200,12 +201,19 @@ public final class PrecopyMigration {
   private void iterate(MigrationStreamWriter writer) throws Exception {
     int[] blocks = new int[BATCH_PAGES];
     long[] pages = new long[BATCH_PAGES];
+    long deadlineNanos = deadlineNanos(policy.deadlineMillis());
     while (true) {
       checkCancelled();
       int taken = ram.takeDirtyPages(blocks, pages, rateLimiter.pagesAllowed(BATCH_PAGES));
       rateLimiter.sent(send(writer, blocks, pages, taken, true));
       long threshold = (long) (counters.bandwidthBytesPerSecond() * downtimeLimitMillis() / 1000.0);
-      if (remainingBytes() <= threshold) {
+      // The policy's deadline ends the round early: checked once per batch, and a batch waits at
+      // most one rate-limit window, so the decision comes within a window of the deadline.
+      boolean deadlinePassed = ticker.nanoTime() - startNanos >= deadlineNanos;
+      if (deadlinePassed) {
+        deadlineNanos = Long.MAX_VALUE;
+      }
+      if (remainingBytes() <= threshold || deadlinePassed) {
         writer.flush();
         sync(true);
         Decision decision = policy.decide(convergenceState());
@@ -302,6 +310,14 @@ public final class PrecopyMigration {
             guestRunning);
     event.finish(count, newlyDirty, round.remainingBytes(), round.pagesSent(), guestRunning);
     optimizations.notify(PrecopyPhase.AFTER_BITMAP_SYNC);
+  }
+
+  /** A policy's deadline in nanoseconds since the start; {@link Long#MAX_VALUE} for never. */
+  private static long deadlineNanos(long deadlineMillis) {
+    if (deadlineMillis >= TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE)) {
+      return Long.MAX_VALUE;
+    }
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(0, deadlineMillis));
   }
 
   private long remainingBytes() {

@@ -30,6 +30,12 @@ final class PrecopyMigrationTest {
   private static final long MIB = 1 << 20;
   private static final int PAGE = GuestMemory.PAGE_SIZE;
 
+  /** The rate limiter's window: the most a bounded policy's timeout may be overshot. */
+  private static final long WINDOW_MILLIS = 100;
+
+  /** Scheduling slack on a loaded machine, beyond the window. */
+  private static final long SLACK_MILLIS = 400;
+
   private final MigrationEngine engine = MigrationEngine.builder().build();
 
   @Test
@@ -207,6 +213,67 @@ final class PrecopyMigrationTest {
       // 28 MiB of data pages at 64 MiB/s take at least 0.4 s (budget granted per 100 ms window),
       // and a limit that is honoured, not overshot downwards, keeps it well under 2 s.
       assertThat(stats.totalTimeMillis()).isBetween(350L, 2_000L);
+    }
+  }
+
+  /**
+   * A round of 64 MiB at 8 MiB/s lasts 8 s, and the guest's writer never lets it converge; a 500 ms
+   * timeout must still end precopy within one 100 ms window of it, not at the end of the round.
+   */
+  @Test
+  void aTimeoutThatFailsEndsTheMigrationWithinAWindowEvenInTheMiddleOfARound() throws Exception {
+    long timeoutMillis = 500;
+    MigrationConfig config =
+        MigrationConfig.builder()
+            .maxBandwidth(8 * MIB)
+            .convergencePolicy(
+                ConvergencePolicies.bounded(
+                    Long.MAX_VALUE,
+                    Duration.ofMillis(timeoutMillis),
+                    ConvergencePolicies.GiveUp.FAIL))
+            .build();
+    try (TestGuest guest = TestGuest.filled(64 * MIB, seed()).writing(1024);
+        GuestMemory destination = GuestMemory.anonymous(64 * MIB)) {
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
+
+      assertThat(stats.status()).as("%s", stats).isEqualTo(MigrationStatus.FAILED);
+      assertThat(stats.errorDescription()).startsWith("convergence policy gave up after 2 syncs");
+      assertThat(stats.ram().remaining()).as("still in the bulk round").isPositive();
+      MigrationStats.Round decided = stats.rounds().get(stats.rounds().size() - 1);
+      assertThat(decided.endMillis())
+          .as("the sync for the decision, after the timeout and within a window and a slack")
+          .isBetween(timeoutMillis, timeoutMillis + WINDOW_MILLIS + SLACK_MILLIS);
+      assertThat(stats.totalTimeMillis()).isLessThanOrEqualTo(timeoutMillis + 2 * SLACK_MILLIS);
+      assertThat(guest.isRunning()).isTrue();
+    }
+  }
+
+  @Test
+  void aTimeoutThatSwitchesOverDecidesWithinAWindowEvenInTheMiddleOfARound() throws Exception {
+    long timeoutMillis = 500;
+    MigrationConfig config =
+        MigrationConfig.builder()
+            .maxBandwidth(8 * MIB)
+            .convergencePolicy(
+                ConvergencePolicies.bounded(
+                    Long.MAX_VALUE,
+                    Duration.ofMillis(timeoutMillis),
+                    ConvergencePolicies.GiveUp.SWITCH_OVER))
+            .build();
+    try (TestGuest guest = TestGuest.filled(64 * MIB, seed()).writing(1024);
+        GuestMemory destination = GuestMemory.anonymous(64 * MIB)) {
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
+
+      assertCompletedAndVerified(stats);
+      List<MigrationStats.Round> rounds = stats.rounds();
+      MigrationStats.Round decided = rounds.get(rounds.size() - 2);
+      assertThat(decided.guestRunning()).isTrue();
+      assertThat(decided.endMillis())
+          .as("the last sync while the guest ran, after which the policy switched over")
+          .isBetween(timeoutMillis, timeoutMillis + WINDOW_MILLIS + SLACK_MILLIS);
+      assertThat(rounds.get(rounds.size() - 1).guestRunning()).isFalse();
+      // The final copy of what is left (most of the guest) runs unthrottled, after the decision.
+      assertThat(stats.ram().downtimeBytes()).isPositive();
     }
   }
 

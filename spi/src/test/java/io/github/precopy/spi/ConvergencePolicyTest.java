@@ -60,4 +60,25 @@ final class ConvergencePolicyTest {
     assertThat(policy.decide(unmeasured)).isEqualTo(Decision.CONTINUE);
     assertThat(policy.decide(clean)).isEqualTo(Decision.STOP_AND_COPY);
   }
+
+  @Test
+  void aPolicyHasNoDeadlineUnlessItAsksForOne() {
+    ConvergencePolicy lambda = state -> Decision.CONTINUE;
+    ConvergencePolicy withDeadline =
+        new ConvergencePolicy() {
+          @Override
+          public Decision decide(ConvergenceState state) {
+            return Decision.ABORT;
+          }
+
+          @Override
+          public long deadlineMillis() {
+            return 5_000;
+          }
+        };
+
+    assertThat(lambda.deadlineMillis()).isEqualTo(Long.MAX_VALUE);
+    assertThat(ConvergencePolicy.qemu().deadlineMillis()).isEqualTo(Long.MAX_VALUE);
+    assertThat(withDeadline.deadlineMillis()).isEqualTo(5_000);
+  }
 }

@@ -17,6 +17,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,22 @@ import picocli.CommandLine.Spec;
           + " with 130 or 143."
     })
 final class IncomingCommand implements Callable<Integer> {
+
+  /**
+   * The source's {@code ram} figures that a destination cannot measure: the syncs and the dirty
+   * rate happen at the source, the stream does not say which bytes were sent during downtime, and
+   * the source's rates are over its last 100 ms window. The JSON carries them as null, so that both
+   * ends have the same {@code ram} fields; {@code remaining} is 0 once a stream completed, null if
+   * it failed.
+   */
+  static final List<String> SOURCE_ONLY_RAM_FIELDS =
+      List.of(
+          "dirty-sync-count",
+          "dirty-pages-rate",
+          "mbps",
+          "pages-per-second",
+          "precopy-bytes",
+          "downtime-bytes");
 
   @Spec private CommandSpec spec;
 
@@ -296,16 +313,26 @@ final class IncomingCommand implements Callable<Integer> {
     node.put("total-time", millis);
     ObjectNode ram = node.putObject("ram");
     ram.put("transferred", report.bytesRead());
+    if (report.completed()) {
+      ram.put("remaining", 0L);
+    } else {
+      ram.putNull("remaining");
+    }
     ram.put("total", memoryBytes);
     ram.put("duplicate", report.zeroPages());
     ram.put("normal", report.normalPages());
     ram.put("normal-bytes", report.normalPages() * GuestMemory.PAGE_SIZE);
+    for (String sourceOnly : SOURCE_ONLY_RAM_FIELDS) {
+      ram.putNull(sourceOnly);
+    }
     ObjectNode verification = node.putObject("verification");
     verification.put("pages-checked", report.pagesVerified());
     verification.put("mismatches", report.mismatches());
     node.put("verified", report.verified());
     node.put("source", source);
-    node.put("error-desc", problem);
+    if (problem != null) {
+      node.put("error-desc", problem);
+    }
     return node;
   }
 

@@ -6,16 +6,17 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON form of a run, with QEMU's {@code query-migrate} names (DESIGN §7): {@code status},
- * {@code total-time}, {@code setup-time}, {@code downtime}, {@code expected-downtime}, {@code ram},
- * each enabled capability's figures under its name (e.g. {@code free-page-hint}), {@code
- * verification} (null when the destination is elsewhere), {@code rounds}, {@code error-desc} (null
- * unless failed), and {@code capabilities} and {@code guest} to say what ran. Times in ms, sizes in
- * bytes.
+ * The JSON form of a run, with QEMU's {@code query-migrate} names: {@code status}, {@code
+ * total-time}, {@code setup-time}, {@code downtime}, {@code expected-downtime} (only while the
+ * migration is active, as QEMU reports it), {@code ram}, each enabled capability's figures under
+ * its name (e.g. {@code free-page-hint}), {@code verification} (null when the destination is
+ * elsewhere), {@code rounds}, {@code error-desc} (only when there is an error, as in QEMU), and
+ * {@code capabilities} and {@code guest} to say what ran. Times in ms, sizes in bytes.
  */
 final class StatsJson {
 
@@ -59,7 +60,9 @@ final class StatsJson {
     node.put("total-time", stats.totalTimeMillis());
     node.put("setup-time", stats.setupTimeMillis());
     node.put("downtime", stats.downtimeMillis());
-    node.put("expected-downtime", stats.expectedDowntimeMillis());
+    if (stats.status() == MigrationStatus.ACTIVE) {
+      node.put("expected-downtime", stats.expectedDowntimeMillis());
+    }
     MigrationStats.Ram ram = stats.ram();
     ObjectNode ramNode = node.putObject("ram");
     ramNode.put("transferred", ram.transferred());
@@ -98,7 +101,9 @@ final class StatsJson {
       roundNode.put("remaining", round.remainingBytes());
       roundNode.put("guest-running", round.guestRunning());
     }
-    node.put("error-desc", stats.errorDescription());
+    if (stats.errorDescription() != null) {
+      node.put("error-desc", stats.errorDescription());
+    }
     ObjectNode guestNode = node.putObject("guest");
     guestNode.put("memory", guest.memoryBytes());
     guestNode.put("vcpus", guest.vcpus());

@@ -25,6 +25,12 @@ final class BadInputTest {
         bad("KEY=VALUE", "migrate", "--workload-option", "dirty-rate"),
         bad("available: free-page-hint", "migrate", "--capabilities", "compress"),
         bad("--max-bandwidth: max-bandwidth must be positive", "migrate", "--max-bandwidth", "0"),
+        bad(
+            "--max-bandwidth: max-bandwidth must be at least 40960 bytes/s (one 4096-byte page per"
+                + " 100 ms window), got 1 bytes/s",
+            "migrate",
+            "--max-bandwidth",
+            "1"),
         bad("'fast' is not a rate", "migrate", "--max-bandwidth", "fast"),
         bad("'-300' is not a duration", "migrate", "--downtime-limit", "-300"),
         bad(

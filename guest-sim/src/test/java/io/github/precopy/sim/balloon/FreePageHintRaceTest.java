@@ -34,12 +34,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The race of reference §13.7 over many seeded migrations: the guest's shrinker gives back blocks
- * whose hints are still queued, the workload allocates and writes them at once, and the device
- * applies hints late (its sink stalls on every hint). Every write after a hint is applied must
- * still reach the destination: every run verifies with 0 mismatches. Hints that outlive their round
- * are counted and printed; whether a run produces one depends on timing, so the device and driver
- * tests cover them deterministically.
+ * The race between reclaim and hinting over many seeded migrations: the guest's shrinker gives back
+ * blocks whose hints are still queued, the workload allocates and writes them at once, and the
+ * device applies hints late (its sink stalls on every hint). Every write after a hint is applied
+ * must still reach the destination: every run verifies with 0 mismatches. Hints that outlive their
+ * round are counted and printed; whether a run produces one depends on timing, so the device and
+ * driver tests cover them deterministically.
  */
 final class FreePageHintRaceTest {
 

@@ -7,14 +7,19 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -172,6 +177,86 @@ public final class GuestMemory implements AutoCloseable {
   }
 
   /**
+   * Whether {@code error} is the JVM's report of a fault on mapped memory: an {@link InternalError}
+   * ("a fault occurred in a recent unsafe memory access operation") raised for a page that could
+   * not be provided, because the file system behind the memory is full (tmpfs has no page left to
+   * give) or the mapped file was truncated. The JVM raises it on the thread that accessed the
+   * memory, at the access or shortly after it.
+   */
+  public static boolean isMemoryFault(Throwable error) {
+    return error instanceof InternalError
+        && error.getMessage() != null
+        && error.getMessage().contains("unsafe memory access");
+  }
+
+  /**
+   * Throws, on this thread, a {@linkplain #isMemoryFault memory fault} that the JVM has noted but
+   * not thrown yet. JDK 17 skips a store that faults in compiled code and throws the error only
+   * when the thread next enters the VM, which a tight loop may not do for a long time (later JDKs
+   * throw at the store). Call this before relying on earlier stores: before saying they are
+   * complete, and before reading pages they wrote, since reading a page whose store was skipped can
+   * fault where the JVM cannot recover. Costs one small allocation made by the VM.
+   */
+  public static void checkPendingFault() {
+    // A two-dimensional array of lengths the compiler cannot know is allocated by the VM in every
+    // tier (interpreter, C1, C2), and the thread checks for a pending fault as it leaves the VM.
+    int length = faultCheckLength;
+    faultCheckArray = new byte[length][length];
+  }
+
+  /** Always 1; volatile so that no compiler treats it as a constant. */
+  private static volatile int faultCheckLength = 1;
+
+  /** Keeps {@link #checkPendingFault}'s allocation from being optimised away. */
+  private static volatile Object faultCheckArray;
+
+  /**
+   * One line that explains a {@linkplain #isMemoryFault memory fault} at or near guest-physical
+   * {@code address}: the block and page, where the block's memory lives and how much room is left
+   * there now.
+   */
+  public String describeFault(long address) {
+    RamBlock block = blockAt(address);
+    if (block == null) {
+      return "memory fault at guest address 0x"
+          + Long.toHexString(address)
+          + ": a file system behind the guest memory is full or a mapped file was truncated";
+    }
+    long page = (address - block.guestAddress()) >>> PAGE_SHIFT;
+    Path backing = block.backing();
+    String free;
+    try {
+      free = formatBytes(Files.getFileStore(backing).getUsableSpace()) + " free";
+    } catch (IOException | RuntimeException e) {
+      free = "free space unknown";
+    }
+    return "memory fault at page "
+        + page
+        + " of RAM block "
+        + block.name()
+        + " (mapped from "
+        + backing
+        + ", "
+        + free
+        + "): the file system is full or the file was truncated";
+  }
+
+  /** Bytes in binary units with two decimals, e.g. {@code 1.50 GiB}; below 1 KiB in bytes. */
+  static String formatBytes(long bytes) {
+    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024) {
+      return bytes + " bytes";
+    }
+    double value = bytes;
+    int unit = -1;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return String.format(Locale.ROOT, "%.2f %s", value, units[unit]);
+  }
+
+  /**
    * Takes the dirty log for one migration: from now on only the returned tracker drains it, until
    * it is closed.
    *
@@ -231,19 +316,35 @@ public final class GuestMemory implements AutoCloseable {
       return this;
     }
 
-    /** Maps the memory of every block. */
+    /**
+     * Maps the memory of every block, once it is known to fit.
+     *
+     * <p>Mapped memory is allocated as it is first written, so a file system that fills up later
+     * would fault the write that needs one more page. Java cannot reserve the pages up front
+     * without writing them ({@code fallocate} is out of its reach), so this checks instead that
+     * each file system holding a block has room for the whole of it now: anonymous blocks on {@code
+     * /dev/shm} (or {@code java.io.tmpdir}), file-backed blocks beside their file, whose present
+     * length counts as allocated. Whatever else uses that space later, another guest memory
+     * included, can still make a write fault: see {@link #isMemoryFault}.
+     *
+     * @throws UncheckedIOException if a file system lacks room for its blocks (the message names
+     *     what is needed and what is free), or the memory cannot be mapped
+     */
     public GuestMemory build() {
       validate();
+      checkSpace();
       List<RamBlock> blocks = new ArrayList<>();
       try {
         for (BlockSpec spec : specs) {
+          Path backing = spec.file == null ? anonymousDirectory() : spec.file.toAbsolutePath();
           blocks.add(
               new RamBlock(
                   spec.name,
                   blocks.size(),
                   spec.guestAddress,
                   spec.usedLength,
-                  map(spec),
+                  map(spec, backing),
+                  backing,
                   spec.file != null));
         }
       } catch (IOException e) {
@@ -251,6 +352,51 @@ public final class GuestMemory implements AutoCloseable {
         throw new UncheckedIOException("cannot map guest memory: " + e.getMessage(), e);
       }
       return new GuestMemory(blocks);
+    }
+
+    /** Fails, naming need and free space, if a file system cannot hold the blocks it would. */
+    private void checkSpace() {
+      Map<FileStore, Long> needed = new LinkedHashMap<>();
+      Map<FileStore, Path> where = new HashMap<>();
+      for (BlockSpec spec : specs) {
+        Path directory;
+        long bytes = spec.usedLength;
+        try {
+          if (spec.file == null) {
+            directory = anonymousDirectory();
+          } else {
+            Path file = spec.file.toAbsolutePath();
+            directory = file.getParent();
+            if (Files.exists(file)) {
+              bytes = Math.max(0, spec.usedLength - Files.size(file));
+            }
+          }
+          FileStore store = Files.getFileStore(directory);
+          needed.merge(store, bytes, Long::sum);
+          where.putIfAbsent(store, directory);
+        } catch (IOException | RuntimeException e) {
+          // Mapping the block will report what is wrong with its file.
+        }
+      }
+      for (Map.Entry<FileStore, Long> need : needed.entrySet()) {
+        long free;
+        try {
+          free = need.getKey().getUsableSpace();
+        } catch (IOException e) {
+          continue;
+        }
+        if (need.getValue() > free) {
+          String message =
+              "cannot map guest memory: it needs "
+                  + formatBytes(need.getValue())
+                  + " in "
+                  + where.get(need.getKey())
+                  + ", which has "
+                  + formatBytes(free)
+                  + " free";
+          throw new UncheckedIOException(message, new IOException(message));
+        }
+      }
     }
 
     private void validate() {
@@ -297,16 +443,19 @@ public final class GuestMemory implements AutoCloseable {
       }
     }
 
-    private static MappedByteBuffer[] map(BlockSpec spec) throws IOException {
+    /** Where anonymous blocks are mapped from: {@code /dev/shm}, or {@code java.io.tmpdir}. */
+    private static Path anonymousDirectory() {
+      Path shm = Path.of("/dev/shm");
+      return Files.isDirectory(shm) && Files.isWritable(shm)
+          ? shm
+          : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    private static MappedByteBuffer[] map(BlockSpec spec, Path backing) throws IOException {
       Path file = spec.file;
       boolean anonymous = file == null;
       if (anonymous) {
-        Path shm = Path.of("/dev/shm");
-        Path dir = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : null;
-        file =
-            dir == null
-                ? Files.createTempFile("precopy-", ".ram")
-                : Files.createTempFile(dir, "precopy-", ".ram");
+        file = Files.createTempFile(backing, "precopy-", ".ram");
       }
       try (FileChannel channel =
           FileChannel.open(

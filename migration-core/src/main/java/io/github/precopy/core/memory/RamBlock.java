@@ -5,6 +5,7 @@ import io.github.precopy.bitmap.PageBitmap;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /**
@@ -34,6 +35,7 @@ public final class RamBlock {
   private final long guestAddress;
   private final long usedLength;
   private final MappedByteBuffer[] chunks;
+  private final Path backing;
   private final AtomicPageBitmap dirtyLog;
 
   /**
@@ -50,12 +52,14 @@ public final class RamBlock {
       long guestAddress,
       long usedLength,
       MappedByteBuffer[] chunks,
+      Path backing,
       boolean populatedAtStart) {
     this.name = name;
     this.id = id;
     this.guestAddress = guestAddress;
     this.usedLength = usedLength;
     this.chunks = chunks;
+    this.backing = backing;
     long pages = usedLength >>> GuestMemory.PAGE_SHIFT;
     this.dirtyLog = new AtomicPageBitmap(pages);
     this.populated = new AtomicPageBitmap(pages);
@@ -206,6 +210,11 @@ public final class RamBlock {
 
   MappedByteBuffer[] chunks() {
     return chunks;
+  }
+
+  /** The file behind a file-backed block; the directory of an anonymous block's deleted file. */
+  Path backing() {
+    return backing;
   }
 
   private void fillBytes(long offset, long length, byte value) {

@@ -28,13 +28,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * #receive} throws and {@link #report()} says not completed; discard the memory. A ZERO record with
  * fill byte 0 skips pages that are already zero, as QEMU's {@code ram_handle_zero} does; any other
  * fill byte fills the page. A DIGEST record is checked against the page as loaded so far on its
- * channel, which is final: a page travels on one channel only.
+ * channel, which is final: a page travels on one channel only. A fault of the memory (its file
+ * system full, see {@link GuestMemory#isMemoryFault}) fails the stream like a transport failure,
+ * with a one-line reason naming the block and the free space.
  *
  * <p>Thread-safety: {@link #receive} is called once, by one thread (each further channel is decoded
  * on a thread of its own); {@link #report()} may be called from any thread. Nothing else may write
  * the memory while it receives.
  */
 final class Destination {
+
+  /** Stores between two checks for a memory fault that the JVM has not thrown yet: 1 MiB. */
+  private static final int STORES_PER_FAULT_CHECK = 256;
 
   private final GuestMemory memory;
   private final AtomicBoolean started = new AtomicBoolean();
@@ -54,7 +59,7 @@ final class Destination {
    * @return the report of a completed stream; see {@link DestinationReport#verified()}
    * @throws MigrationStreamException if the stream is malformed, corrupted, truncated or does not
    *     fit this memory
-   * @throws IOException if the transport fails
+   * @throws IOException if the transport fails or the memory faults
    * @throws IllegalStateException if this destination has already received a stream
    */
   public DestinationReport receive(InputStream in) throws IOException {
@@ -249,6 +254,18 @@ final class Destination {
     }
   }
 
+  /**
+   * The destination's memory faulted ({@link GuestMemory#isMemoryFault}): the stream fails with a
+   * one-line reason, reported and replied like any other failure.
+   */
+  private static final class MemoryFaultException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    MemoryFaultException(String message, InternalError cause) {
+      super(message, cause);
+    }
+  }
+
   /** Another channel failed first; this one was stopped by closing its input. */
   private static final class StoppedException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -269,39 +286,86 @@ final class Destination {
     private String firstMismatch;
     private volatile Throwable failure;
 
+    /** The guest-physical address of the page last loaded or checked, to explain a fault. */
+    private long address;
+
+    /** Pages stored since the last {@link #checkStores()}. */
+    private int storesUnchecked;
+
     ChannelState(InputStream in) {
       this.in = in;
       this.reader = new MigrationStreamReader(in);
     }
 
+    /**
+     * Receives the channel; a fault of the memory (its file system full, its file truncated) fails
+     * it with a one-line reason rather than the JVM's {@link InternalError}.
+     */
     void receive(Reception reception) throws IOException {
+      try {
+        receiveRecords(reception);
+      } catch (InternalError e) {
+        if (!GuestMemory.isMemoryFault(e)) {
+          throw e;
+        }
+        throw new MemoryFaultException(memory.describeFault(address), e);
+      }
+    }
+
+    private void receiveRecords(Reception reception) throws IOException {
       reader.readHeader(memory.blocks());
       reception.join(reader);
       int kind;
       while ((kind = reader.next()) != MigrationStreamReader.EOS) {
         RamBlock block = reader.block();
         long page = reader.page();
-        long address = block.guestAddress() + (page << GuestMemory.PAGE_SHIFT);
+        address = block.guestAddress() + (page << GuestMemory.PAGE_SHIFT);
         if (kind == MigrationStreamReader.PAGE) {
           memory.write(address, reader.buffer(), reader.payloadOffset(), GuestMemory.PAGE_SIZE);
+          stored();
           normalPages++;
         } else if (kind == MigrationStreamReader.ZERO) {
           byte fill = reader.fill();
+          if (fill == 0) {
+            checkStores();
+          }
           if (fill != 0 || !block.isZeroPage(page)) {
             memory.fill(address, GuestMemory.PAGE_SIZE, fill);
+            stored();
           }
           zeroPages++;
         } else {
+          checkStores();
           checkDigest(block, page, reader.digestMask());
         }
       }
+      checkStores();
       reader.expectEnd();
+    }
+
+    /** Counts a store; every {@link #STORES_PER_FAULT_CHECK} stores, checks them. */
+    private void stored() {
+      if (++storesUnchecked >= STORES_PER_FAULT_CHECK) {
+        checkStores();
+      }
+    }
+
+    /**
+     * Makes a fault of the stores since the last check surface now ({@link
+     * GuestMemory#checkPendingFault}): before the channel is complete, before a page is read.
+     */
+    private void checkStores() {
+      if (storesUnchecked > 0) {
+        storesUnchecked = 0;
+        GuestMemory.checkPendingFault();
+      }
     }
 
     private void checkDigest(RamBlock block, long first, long mask) {
       int at = reader.payloadOffset();
       for (long bits = mask; bits != 0; bits &= bits - 1) {
         long page = first + Long.numberOfTrailingZeros(bits);
+        address = block.guestAddress() + (page << GuestMemory.PAGE_SHIFT);
         int expected = (int) BE32.get(reader.buffer(), at);
         at += CHECKSUM_BYTES;
         pagesVerified++;

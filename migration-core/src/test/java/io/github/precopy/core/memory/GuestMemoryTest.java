@@ -2,12 +2,16 @@ package io.github.precopy.core.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.github.precopy.bitmap.PageBitmap;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -211,5 +215,103 @@ final class GuestMemoryTest {
     memory.close();
 
     assertThatThrownBy(() -> memory.readLong(0)).hasMessage("guest memory is closed");
+  }
+
+  @Test
+  void aMemoryLargerThanTheFreeSpaceWhereItIsMappedIsRefusedBeforeMapping() throws Exception {
+    Path directory = anonymousDirectory();
+    long free = Files.getFileStore(directory).getUsableSpace();
+    long tooLarge = pages(free + Math.max(free, 1L << 30));
+
+    assertThatThrownBy(() -> GuestMemory.anonymous(tooLarge))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageMatching(
+            "cannot map guest memory: it needs [\\d.]+ [KMGTPE]iB in "
+                + Pattern.quote(directory.toString())
+                + ", which has [\\d.]+ [KMGTPE]iB free");
+  }
+
+  @Test
+  void theBlocksOfOneMemoryAreCheckedTogether() throws Exception {
+    Path directory = anonymousDirectory();
+    long free = Files.getFileStore(directory).getUsableSpace();
+    long each = pages(free / 10 * 6);
+
+    assertThatThrownBy(
+            () ->
+                GuestMemory.builder()
+                    .anonymousBlock("a", 0, each)
+                    .anonymousBlock("b", each, each)
+                    .build())
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageStartingWith("cannot map guest memory: it needs ")
+        .hasMessageContaining(" in " + directory + ", which has ");
+  }
+
+  @Test
+  void aFileBackedBlockNeedsRoomBesideItsFileForWhatTheFileDoesNotHoldYet(@TempDir Path dir)
+      throws Exception {
+    long free = Files.getFileStore(dir).getUsableSpace();
+    Path file = dir.resolve("guest.ram");
+    long tooLarge = pages(free + Math.max(free, 1L << 30));
+
+    assertThatThrownBy(
+            () -> GuestMemory.builder().fileBackedBlock("pc.ram", 0, tooLarge, file).build())
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageStartingWith("cannot map guest memory: it needs ")
+        .hasMessageContaining(" in " + dir + ", which has ");
+    Files.write(file, new byte[8 * PAGE]);
+    try (GuestMemory memory =
+        GuestMemory.builder().fileBackedBlock("pc.ram", 0, 8L * PAGE, file).build()) {
+      assertThat(memory.totalBytes())
+          .as("a file that holds the block needs nothing more")
+          .isPositive();
+    }
+  }
+
+  @Test
+  void aFaultOfTheMappedMemoryIsRecognisedAndExplainedInOneLine(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("guest.ram");
+    try (GuestMemory memory =
+        GuestMemory.builder().fileBackedBlock("pc.ram", 1L << 20, 16L * PAGE, file).build()) {
+      try (RandomAccessFile truncate = new RandomAccessFile(file.toFile(), "rw")) {
+        truncate.setLength(0);
+      }
+      long address = (1L << 20) + 3L * PAGE + 8;
+
+      // JDK 17 raises a fault in compiled code only when the thread next enters the VM.
+      Throwable fault =
+          catchThrowable(
+              () -> {
+                memory.writeLong(address, 42);
+                GuestMemory.checkPendingFault();
+              });
+
+      assertThat(fault).isInstanceOf(InternalError.class);
+      assertThat(GuestMemory.isMemoryFault(fault)).isTrue();
+      assertThat(GuestMemory.isMemoryFault(new InternalError("something else"))).isFalse();
+      assertThat(GuestMemory.isMemoryFault(new IllegalStateException("unsafe memory access")))
+          .isFalse();
+      assertThat(memory.describeFault(address))
+          .matches(
+              "memory fault at page 3 of RAM block pc\\.ram \\(mapped from "
+                  + Pattern.quote(file.toString())
+                  + ", [\\d.]+ [KMGTPE]iB free\\): the file system is full or the file was"
+                  + " truncated");
+    }
+  }
+
+  /** Where anonymous blocks are mapped, as GuestMemory chooses it. */
+  private static Path anonymousDirectory() {
+    Path shm = Path.of("/dev/shm");
+    return Files.isDirectory(shm) && Files.isWritable(shm)
+        ? shm
+        : Path.of(System.getProperty("java.io.tmpdir"));
+  }
+
+  /** {@code bytes} rounded up to whole pages. */
+  private static long pages(long bytes) {
+    return (bytes + PAGE - 1) / PAGE * PAGE;
   }
 }

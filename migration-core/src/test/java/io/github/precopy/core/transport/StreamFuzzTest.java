@@ -31,11 +31,25 @@ import org.junit.jupiter.api.Test;
  * MigrationStreamException}, never anything else.
  *
  * <p>{@code -Dprecopy.fuzz.cases=N} sets the number of cases per test (default 2000, a few
- * seconds); {@code -Dprecopy.seed=S} replays a run.
+ * seconds); {@code -Dprecopy.seed=S} replays a run. Each case draws from a random source of its
+ * own, seeded from the run's seed and the case's index alone, so case {@code i} of seed {@code S}
+ * is the same whatever the number of cases. A failing case is reported with its case seed, and
+ * {@code -Dprecopy.fuzz.replay=C} runs that case alone, exactly.
  */
 final class StreamFuzzTest {
 
   private static final int CASES = Integer.getInteger("precopy.fuzz.cases", 2000);
+
+  /** A case seed to run alone, as a failure prints it; null to run {@link #CASES} cases. */
+  private static final Long REPLAY = Long.getLong("precopy.fuzz.replay");
+
+  /**
+   * A case of the kind the on-demand run of a million cases failed on (here case 1,376,753 of seed
+   * 0): the payload is truncated to nothing, then a byte of it is to be changed at a random
+   * position, which the harness drew from an empty range ("bound must be positive") before it
+   * learned to skip such a step.
+   */
+  static final long EMPTIED_PAYLOAD_CASE = 68728829653077679L;
 
   private static GuestMemory source;
   private static GuestMemory destination;
@@ -100,69 +114,180 @@ final class StreamFuzzTest {
 
   @Test
   void rawMutationsAndTruncationsOfTheFramedStreamAreAllRejected() {
-    long seed = TestMemories.seed("rawMutationsAndTruncationsOfTheFramedStreamAreAllRejected");
-    SplittableRandom random = new SplittableRandom(seed);
+    String test = "rawMutationsAndTruncationsOfTheFramedStreamAreAllRejected";
+    long seed = TestMemories.seed(test);
     long start = System.nanoTime();
     int[] byKind = new int[6];
+    int cases = REPLAY == null ? CASES : 1;
     assertTimeoutPreemptively(
         budget(),
         () -> {
-          for (int i = 0; i < CASES; i++) {
-            StringBuilder mutation = new StringBuilder();
-            int kind = random.nextInt(byKind.length);
-            byte[] stream = rawMutation(random, kind, mutation);
-            if (Arrays.equals(stream, valid)) {
+          for (int i = 0; i < cases; i++) {
+            long caseSeed = REPLAY == null ? caseSeed(seed, i) : REPLAY;
+            RawCase result = run(test, seed, i, caseSeed, mutation -> rawCase(caseSeed, mutation));
+            if (result == null) {
               continue;
             }
-            byKind[kind]++;
-            Outcome outcome = receive(stream);
-            if (outcome.failure != null) {
-              throw new AssertionError(
-                  "seed " + seed + " case " + i + " (" + mutation + "): " + outcome.failure,
-                  outcome.failure);
-            }
-            if (outcome.loaded) {
-              throw new AssertionError(
-                  "seed " + seed + " case " + i + " (" + mutation + ") was loaded");
+            byKind[result.kind]++;
+            if (result.outcome.loaded) {
+              throw failure(test, seed, i, caseSeed, result.mutation, "was loaded", null);
             }
           }
         });
     System.out.printf(
         "fuzz raw: %d cases (byte, burst, truncation, byte+truncation, deletion, insertion: %s),"
             + " 0 loaded, all rejected, in %d ms%n",
-        CASES, Arrays.toString(byKind), millisSince(start));
+        cases, Arrays.toString(byKind), millisSince(start));
   }
 
   @Test
   void structureAwareMutationsEitherLoadOrAreRejectedWithAStreamException() {
-    long seed =
-        TestMemories.seed("structureAwareMutationsEitherLoadOrAreRejectedWithAStreamException");
-    SplittableRandom random = new SplittableRandom(seed);
+    String test = "structureAwareMutationsEitherLoadOrAreRejectedWithAStreamException";
+    long seed = TestMemories.seed(test);
     long start = System.nanoTime();
     int[] counts = new int[2];
+    int cases = REPLAY == null ? CASES : 1;
     assertTimeoutPreemptively(
         budget(),
         () -> {
-          for (int i = 0; i < CASES; i++) {
-            StringBuilder mutation = new StringBuilder();
-            byte[] mutated = payloadMutation(random, mutation);
-            byte[] stream = reframe(mutated, random, mutation);
-            Outcome outcome = receive(stream);
-            if (outcome.failure != null) {
-              throw new AssertionError(
-                  "seed " + seed + " case " + i + " (" + mutation + "): " + outcome.failure,
-                  outcome.failure);
-            }
-            counts[outcome.loaded ? 0 : 1]++;
+          for (int i = 0; i < cases; i++) {
+            long caseSeed = REPLAY == null ? caseSeed(seed, i) : REPLAY;
+            StructureCase result =
+                run(test, seed, i, caseSeed, mutation -> structureAwareCase(caseSeed, mutation));
+            counts[result.outcome.loaded ? 0 : 1]++;
           }
         });
     System.out.printf(
         "fuzz structure-aware: %d cases, %d loaded, %d rejected, in %d ms%n",
-        CASES, counts[0], counts[1], millisSince(start));
-    if (CASES >= 500) {
+        cases, counts[0], counts[1], millisSince(start));
+    if (cases >= 500) {
       assertThat(counts[0]).as("some mutations are harmless").isPositive();
-      assertThat(counts[1]).as("most are rejected").isGreaterThan(CASES / 2);
+      assertThat(counts[1]).as("most are rejected").isGreaterThan(cases / 2);
     }
+  }
+
+  /** The case the on-demand run failed on: a step after the payload was emptied is skipped. */
+  @Test
+  void aMutationOfAPayloadTruncatedToNothingIsSkipped() {
+    StructureCase result = structureAwareCase(EMPTIED_PAYLOAD_CASE, new StringBuilder());
+
+    assertThat(result.mutation)
+        .contains("payload truncated to 0; ")
+        .contains("skipped: the payload is empty; ");
+    assertThat(result.outcome.failure).isNull();
+    assertThat(result.outcome.loaded).isFalse();
+  }
+
+  @Test
+  void aCaseIsTheSameWhateverTheNumberOfCasesAndReplaysFromItsSeedAlone() {
+    long seed = 1234;
+    long caseSeed = caseSeed(seed, 4_321);
+
+    StructureCase once = structureAwareCase(caseSeed, new StringBuilder());
+    StructureCase again = structureAwareCase(caseSeed(seed, 4_321), new StringBuilder());
+
+    assertThat(again.mutation).isEqualTo(once.mutation);
+    assertThat(caseSeed(seed, 4_320))
+        .isNotEqualTo(caseSeed)
+        .isNotEqualTo(caseSeed(seed + 1, 4_321));
+    AssertionError failure =
+        failure("someTest", seed, 4_321, caseSeed, "byte 3 ^= 0x1; ", "was loaded", null);
+    assertThat(failure.getMessage())
+        .contains("case 4321 of seed 1234")
+        .contains("-Dtest=StreamFuzzTest#someTest -Dprecopy.fuzz.replay=" + caseSeed)
+        .doesNotContain("\n");
+  }
+
+  /** The seed of case {@code index} of a run: SplitMix64 of the pair, independent of the count. */
+  static long caseSeed(long seed, long index) {
+    long z = seed + (index + 1) * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  /** One raw case: what was done, its kind, and the outcome; null if it left the stream intact. */
+  private record RawCase(int kind, String mutation, Outcome outcome) implements Described {}
+
+  /** One structure-aware case: what was done and the outcome. */
+  private record StructureCase(String mutation, Outcome outcome) implements Described {}
+
+  /** A case's description of what it did. */
+  private interface Described {
+    String mutation();
+
+    Outcome outcome();
+  }
+
+  private static RawCase rawCase(long caseSeed, StringBuilder mutation) {
+    SplittableRandom random = new SplittableRandom(caseSeed);
+    int kind = random.nextInt(6);
+    byte[] stream = rawMutation(random, kind, mutation);
+    if (Arrays.equals(stream, valid)) {
+      return null;
+    }
+    return new RawCase(kind, mutation.toString(), receive(stream));
+  }
+
+  private static StructureCase structureAwareCase(long caseSeed, StringBuilder mutation) {
+    SplittableRandom random = new SplittableRandom(caseSeed);
+    byte[] mutated = payloadMutation(random, mutation);
+    byte[] stream = reframe(mutated, random, mutation);
+    return new StructureCase(mutation.toString(), receive(stream));
+  }
+
+  /** One case, describing what it does in {@code mutation} as it goes. */
+  @FunctionalInterface
+  private interface CaseBody<T> {
+    T run(StringBuilder mutation);
+  }
+
+  /**
+   * Runs one case; whatever goes wrong in it, the harness included, fails with the line that
+   * replays it.
+   */
+  private static <T extends Described> T run(
+      String test, long seed, int index, long caseSeed, CaseBody<T> body) {
+    StringBuilder mutation = new StringBuilder();
+    T result;
+    try {
+      result = body.run(mutation);
+    } catch (Throwable e) {
+      throw failure(test, seed, index, caseSeed, mutation.toString(), "failed: " + e, e);
+    }
+    if (result != null && result.outcome().failure != null) {
+      throw failure(
+          test,
+          seed,
+          index,
+          caseSeed,
+          result.mutation(),
+          "failed: " + result.outcome().failure,
+          result.outcome().failure);
+    }
+    return result;
+  }
+
+  private static AssertionError failure(
+      String test,
+      long seed,
+      int index,
+      long caseSeed,
+      String mutation,
+      String what,
+      Throwable cause) {
+    return new AssertionError(
+        ((REPLAY != null ? "the replayed case" : "case " + index + " of seed " + seed)
+                + " ("
+                + mutation
+                + ") "
+                + what
+                + "; replay it alone with -Dtest=StreamFuzzTest#"
+                + test
+                + " -Dprecopy.fuzz.replay="
+                + caseSeed)
+            .replaceAll("\\R", " "),
+        cause);
   }
 
   private static Duration budget() {
@@ -270,6 +395,11 @@ final class StreamFuzzTest {
     for (int n = 0; n < count; n++) {
       int operator = random.nextInt(11);
       mutation.append(operator).append(':');
+      if (mutated.length == 0 && (operator <= 1 || operator == 7)) {
+        // A step at a position inside the payload: there is none.
+        mutation.append("skipped: the payload is empty; ");
+        continue;
+      }
       switch (operator) {
         case 0 -> xorByte(mutated, random.nextInt(mutated.length), random, mutation);
         case 1 -> xorByte(mutated, random.nextInt(Math.min(200, mutated.length)), random, mutation);
