@@ -23,7 +23,7 @@ final class BadInputTest {
         bad("valid workloads: idle, compile, hot-set, uniform", "migrate", "--workload", "busy"),
         bad("its options are dirty-rate, in-use, touched", "migrate", "--workload-option", "x=1"),
         bad("KEY=VALUE", "migrate", "--workload-option", "dirty-rate"),
-        bad("available: free-page-hint", "migrate", "--capabilities", "compress"),
+        bad("available: auto-converge, free-page-hint", "migrate", "--capabilities", "compress"),
         bad("--max-bandwidth: max-bandwidth must be positive", "migrate", "--max-bandwidth", "0"),
         bad(
             "--max-bandwidth: max-bandwidth must be at least 40960 bytes/s (one 4096-byte page per"

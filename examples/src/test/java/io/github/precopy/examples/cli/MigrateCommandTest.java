@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.precopy.core.MigrationEngine;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,8 +106,13 @@ final class MigrateCommandTest {
     int exitCode = cli.execute(args("--compare"));
 
     assertThat(exitCode).as(cli.err()).isZero();
+    StringBuilder columns = new StringBuilder(" +legacy");
+    for (String capability : MigrationEngine.create().capabilities()) {
+      columns.append(" +").append(capability);
+    }
+    assertThat(MigrationEngine.create().capabilities()).contains("auto-converge", "free-page-hint");
     assertThat(cli.out())
-        .containsPattern(" +legacy +free-page-hint")
+        .containsPattern(columns.toString())
         .containsPattern("status +completed +completed")
         .containsPattern("total time +[\\d,]+ ms +[\\d,]+ ms")
         .containsPattern("downtime +[\\d,]+ ms +[\\d,]+ ms")
