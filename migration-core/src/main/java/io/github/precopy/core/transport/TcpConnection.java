@@ -45,6 +45,15 @@ final class TcpConnection implements Connection {
   private volatile boolean aborted;
   private volatile boolean ended;
 
+  /** Whether a thread reads the reply: not until every channel is connected. */
+  private volatile boolean watching;
+
+  /** Whether the reply came before the end of the stream: the destination gave up, or lies. */
+  private volatile boolean repliedEarly;
+
+  /** The stream's writer, whose counts the reply must match. */
+  private MigrationStreamWriter writer;
+
   TcpConnection(String host, int port, String name, TransportOptions options) {
     this.host = host;
     this.port = port;
@@ -63,14 +72,17 @@ final class TcpConnection implements Connection {
     }
     watchForReply(streams.get(0).getInputStream());
     if (options.tls() == null) {
-      return new MigrationStreamWriter(
-          streams.stream().map(Socket::getChannel).toList(), options.ioTimeout());
+      writer =
+          new MigrationStreamWriter(
+              streams.stream().map(Socket::getChannel).toList(), options.ioTimeout());
+      return writer;
     }
     List<OutputStream> outputs = new ArrayList<>();
     for (Socket stream : streams) {
       outputs.add(stream.getOutputStream());
     }
-    return MigrationStreamWriter.overStreams(outputs, options.ioTimeout());
+    writer = MigrationStreamWriter.overStreams(outputs, options.ioTimeout());
+    return writer;
   }
 
   /**
@@ -190,12 +202,16 @@ final class TcpConnection implements Connection {
    */
   private void watchForReply(InputStream in) throws IOException {
     sockets.get(0).setSoTimeout(0);
+    watching = true;
     Thread watcher =
         new Thread(
             () -> {
               try {
-                reply.complete(DestinationReport.readFrom(in));
-                if (!ended) {
+                DestinationReport report = DestinationReport.readFrom(in);
+                // A reply is due only after the end of stream, which is after ended is set.
+                repliedEarly = !ended;
+                reply.complete(report);
+                if (repliedEarly) {
                   closeAll();
                 }
               } catch (IOException | RuntimeException e) {
@@ -239,9 +255,62 @@ final class TcpConnection implements Connection {
     } finally {
       closeAll();
     }
+    if (repliedEarly && report.completed()) {
+      throw repliedCompletedEarly(null);
+    }
     if (!report.completed()) {
       throw rejected(report, null);
     }
+    checkCounts(report);
+  }
+
+  /**
+   * A reply that says completed must count what this source sent: a destination that drained the
+   * stream without applying it, or lost part of it, must not pass for one that took it all.
+   */
+  private void checkCounts(DestinationReport report) throws IOException {
+    List<String> differences = new ArrayList<>();
+    if (report.pagesVerified() != writer.digestPagesWritten()) {
+      differences.add(
+          "it verified "
+              + report.pagesVerified()
+              + (report.pagesVerified() == 1 ? " page" : " pages")
+              + ", the source digested "
+              + writer.digestPagesWritten());
+    }
+    if (report.normalPages() != writer.normalPagesWritten()) {
+      differences.add(
+          "it applied "
+              + report.normalPages()
+              + " PAGE records, the source sent "
+              + writer.normalPagesWritten());
+    }
+    if (report.zeroPages() != writer.zeroPagesWritten()) {
+      differences.add(
+          "it applied "
+              + report.zeroPages()
+              + " ZERO records, the source sent "
+              + writer.zeroPagesWritten());
+    }
+    if (report.bytesRead() != writer.bytesWritten()) {
+      differences.add(
+          "it read " + report.bytesRead() + " bytes, the source wrote " + writer.bytesWritten());
+    }
+    if (!differences.isEmpty()) {
+      throw new IOException(
+          "the destination "
+              + name
+              + " replied that the migration completed, but its counts are not the stream's: "
+              + String.join("; ", differences));
+    }
+  }
+
+  private IOException repliedCompletedEarly(Throwable cause) {
+    return new IOException(
+        "the destination "
+            + name
+            + " replied before the end of the stream that the migration completed",
+        cause);
   }
 
   @Override
@@ -264,12 +333,15 @@ final class TcpConnection implements Connection {
   }
 
   private Throwable explain(Throwable failure) {
-    if (!(failure instanceof IOException) || reply.isCompletedExceptionally()) {
+    if (!(failure instanceof IOException) || !watching || reply.isCompletedExceptionally()) {
       return failure;
     }
     try {
       DestinationReport report = reply.get(EXPLAIN_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-      return report.completed() ? failure : rejected(report, failure);
+      if (report.completed()) {
+        return repliedEarly ? repliedCompletedEarly(failure) : failure;
+      }
+      return rejected(report, failure);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return failure;
