@@ -106,9 +106,19 @@ final class TcpConnection implements Connection {
     Tls.configure(tls, false);
     try {
       tls.startHandshake();
+    } catch (IOException e) {
+      throw new IOException(
+          "TLS handshake with " + name + " failed: " + e.getMessage() + handshakeHint(e), e);
+    }
+    try {
       sayHello(tls, index);
     } catch (IOException e) {
+      // TLS 1.3: the destination judges this source's certificate after the client's side of the
+      // handshake is done, so its refusal arrives as an alert when the source first reads.
       IOException reason = e instanceof SSLException ? e : alertAfter(tls, e);
+      if (!(reason instanceof SSLException)) {
+        throw e;
+      }
       throw new IOException(
           "TLS handshake with "
               + name
@@ -120,14 +130,45 @@ final class TcpConnection implements Connection {
   }
 
   /**
+   * The TLS alert that explains a failed write or a missing greeting, if the destination sent one.
+   */
+  private static IOException alertAfter(SSLSocket tls, IOException failure) {
+    try {
+      tls.getInputStream().read();
+      return failure;
+    } catch (IOException alert) {
+      return alert;
+    }
+  }
+
+  /**
+   * What a failed client handshake suggests: a destination that sent no TLS at all is plain; one
+   * whose certificate this source cannot check is not in its trust store.
+   */
+  private static String handshakeHint(IOException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.security.cert.CertificateException) {
+        return " (is the destination's certificate, or its CA, in this source's trust store?)";
+      }
+      String message = cause.getMessage();
+      if (message != null && message.startsWith("Received fatal alert")) {
+        return "";
+      }
+    }
+    return " (it ended the handshake without a word of TLS: is it set up for TLS?)";
+  }
+
+  /**
    * Says hello and reads the destination's answer, which proves it took the connection (with TLS:
    * that it accepted this source's certificate, which TLS 1.3 tells a client only on its first
    * read).
    */
   private void sayHello(Socket stream, int index) throws IOException {
-    boolean greeted;
+    Handshake.Answer answer;
     try {
-      greeted = Handshake.sayHello(stream.getOutputStream(), stream.getInputStream());
+      answer =
+          Handshake.sayHello(
+              stream.getOutputStream(), stream.getInputStream(), index, options.channels());
     } catch (SocketTimeoutException e) {
       throw new IOException(
           name + " did not greet within " + options.ioTimeout().toMillis() + " ms", e);
@@ -138,7 +179,10 @@ final class TcpConnection implements Connection {
     } catch (IOException e) {
       throw noGreeting(index, e);
     }
-    if (!greeted) {
+    if (answer.refusal() != null) {
+      throw new IOException("the destination " + name + " refused: " + answer.refusal());
+    }
+    if (!answer.greeted()) {
       throw new IOException(name + " is not a precopy destination (it sent no precopy greeting)");
     }
   }
@@ -148,25 +192,10 @@ final class TcpConnection implements Connection {
         name
             + " closed "
             + (options.channels() > 1 ? "channel " + index : "the connection")
-            + " without greeting"
-            + (options.tls() == null
-                ? " (does it expect TLS, or another channel count?)"
-                : " (is it set up for TLS, with this channel count?)")
+            + " without greeting (is it a precopy destination? it may have refused this"
+            + " connection: its log says why)"
             + (cause == null ? "" : ": " + cause.getMessage()),
         cause);
-  }
-
-  /**
-   * The TLS alert that explains a failed write, if the destination sent one: with TLS 1.3 a client
-   * learns that its certificate was refused only when it reads.
-   */
-  private static IOException alertAfter(SSLSocket tls, IOException writeFailure) {
-    try {
-      tls.getInputStream().read();
-      return writeFailure;
-    } catch (IOException alert) {
-      return alert;
-    }
   }
 
   private synchronized void register(Socket socket) throws IOException {
@@ -188,9 +217,7 @@ final class TcpConnection implements Connection {
               + name
               + ": "
               + e.getMessage()
-              + (index == 0
-                  ? " (is a precopy destination listening there?)"
-                  : " (does it expect a lower channel count?)"),
+              + (index == 0 ? " (is a precopy destination listening there?)" : ""),
           e);
     }
   }
