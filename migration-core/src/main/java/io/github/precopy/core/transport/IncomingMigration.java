@@ -53,7 +53,8 @@ import javax.net.ssl.SSLSocket;
  * Without TLS any source that says hello is taken: keep plain TCP on loopback or a trusted network.
  *
  * <p>Once the channels are taken, every read is bounded by the {@linkplain
- * TransportOptions#ioTimeout() I/O timeout}.
+ * TransportOptions#ioTimeout() I/O timeout}, and so is each frame as a whole, from its first byte
+ * to its last: a source that trickles a frame is dropped and told why.
  *
  * <p>Thread-safety: {@link #receive} is called once, by one thread; {@link #close()} from any
  * thread stops it.
@@ -151,10 +152,14 @@ public final class IncomingMigration implements Closeable {
       List<ChannelInput> inputs = channels.stream().map(Channel::input).toList();
       Destination destination = new Destination(memory);
       DestinationReport report;
+      ChannelInput.Watchdog watchdog =
+          new ChannelInput.Watchdog(inputs, options.ioTimeout().toMillis());
       try {
         report = destination.receive(inputs, channels.stream().map(Channel::reader).toList());
       } catch (IOException e) {
         report = destination.report().orElseThrow(() -> e);
+      } finally {
+        watchdog.stop();
       }
       for (Channel channel : channels) {
         channel.reply(report);

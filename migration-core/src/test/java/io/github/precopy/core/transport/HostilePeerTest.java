@@ -8,6 +8,7 @@ import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.testing.Loopback;
+import io.github.precopy.core.testing.StreamBytes;
 import io.github.precopy.core.testing.TestGuest;
 import io.github.precopy.core.testing.TestMemories;
 import java.io.DataInputStream;
@@ -19,20 +20,23 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Scripted hostile peers on loopback, written byte by byte from the documented exchange (hello
  * {@code "PRECOPYH"}, channel index and count; greeting {@code "PRECOPYA"}) rather than with the
- * production classes: sources that stay silent, reconnect or send garbage after a valid hello, and
- * destinations that forge their reply. Whatever they do, the other end fails or goes on within its
- * bounds, and says why.
+ * production classes: sources that dribble, stay silent, reconnect or send garbage after a valid
+ * hello, and destinations that forge their reply. Whatever they do, the other end fails or goes on
+ * within its bounds, and says why.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 final class HostilePeerTest {
@@ -42,6 +46,51 @@ final class HostilePeerTest {
   private static final long GREETING = 0x505245434F505941L;
 
   private final MigrationEngine engine = MigrationEngine.create();
+
+  /** Item 2 of issue 11: a frame announced as 1 MiB, then one byte every 250 ms. */
+  @Test
+  void aSourceThatDribblesAFrameIsDroppedWithinTheTimeoutAndToldWhy() throws Exception {
+    try (GuestMemory memory = GuestMemory.anonymous(4 * MIB)) {
+      Loopback destination =
+          Loopback.receive(
+              memory, TransportOptions.builder().ioTimeout(Duration.ofSeconds(2)).build());
+      try (Socket socket = connect(destination)) {
+        OutputStream out = socket.getOutputStream();
+        out.write(hello(0, 1));
+        assertThat(new DataInputStream(socket.getInputStream()).readLong()).isEqualTo(GREETING);
+        out.write(StreamBytes.header(memory).toByteArray());
+        out.flush();
+
+        long start = System.nanoTime();
+        out.write(ByteBuffer.allocate(8).putInt(1 << 20).putInt(0).array());
+        out.flush();
+        CompletableFuture<DestinationReport> report = destination.report;
+        for (int i = 0; i < 60 && !report.isDone(); i++) {
+          try {
+            out.write(0x5A);
+            out.flush();
+          } catch (IOException dropped) {
+            break;
+          }
+          try {
+            report.get(250, TimeUnit.MILLISECONDS);
+          } catch (TimeoutException stillReceiving) {
+            // the pace of the dribble: one byte per 250 ms while the destination still waits
+          }
+        }
+        DestinationReport received = destination.awaitReport();
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(received.completed()).isFalse();
+        assertThat(received.failure())
+            .matches("the source sent only \\d+ bytes of a frame in 2000 ms");
+        assertThat(millis).as("dropped within the 2 s timeout").isBetween(1900L, 2600L);
+        DestinationReport reply = DestinationReport.readFrom(socket.getInputStream());
+        assertThat(reply.failure()).isEqualTo(received.failure());
+      }
+    }
+    Loopback.assertNoTransportThreadLeft();
+  }
 
   /** Item 3 of issue 11. */
   @Test
