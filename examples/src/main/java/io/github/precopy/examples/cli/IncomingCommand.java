@@ -84,8 +84,8 @@ final class IncomingCommand implements Callable<Integer> {
       converter = Durations.Converter.class,
       paramLabel = "DURATION",
       description =
-          "How long to wait for the source to connect, for each TLS handshake and for each read"
-              + " (default: 60s).")
+          "How long to wait for the source to connect, for each read and for each frame to"
+              + " arrive whole; each connection's handshake gets at most 10s (default: 60s).")
   private Duration timeout;
 
   @Option(
@@ -122,7 +122,6 @@ final class IncomingCommand implements Callable<Integer> {
                   + new HostPort(address.host(), incoming.address().getPort())
                   + (options.tls() == null ? "" : " (mutual TLS)"));
           err.flush();
-          source = address.toString();
           report =
               incoming.receive(
                   destination,
@@ -130,6 +129,12 @@ final class IncomingCommand implements Callable<Integer> {
                     err.println(spec.qualifiedName() + ": " + notice);
                     err.flush();
                   });
+          source =
+              incoming
+                  .source()
+                  .map(peer -> new HostPort(peer.getAddress().getHostAddress(), peer.getPort()))
+                  .map(HostPort::toString)
+                  .orElse("an unknown source");
         }
       }
     }
