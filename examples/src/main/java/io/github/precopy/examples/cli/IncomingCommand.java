@@ -109,8 +109,8 @@ final class IncomingCommand implements Callable<Integer> {
       converter = Durations.Converter.class,
       paramLabel = "DURATION",
       description =
-          "How long to wait for the source to connect, for each TLS handshake and for each read"
-              + " (default: 60s).")
+          "How long to wait for the source to connect, for each read and for each frame to"
+              + " arrive whole; each connection's handshake gets at most 10s (default: 60s).")
   private Duration timeout;
 
   @Option(
@@ -178,6 +178,12 @@ final class IncomingCommand implements Callable<Integer> {
               interruption.idle();
             }
             interrupted = "while receiving from a source on " + source;
+            source =
+                incoming
+                    .source()
+                    .map(peer -> new HostPort(peer.getAddress().getHostAddress(), peer.getPort()))
+                    .map(HostPort::toString)
+                    .orElse("an unknown source");
           }
         }
       }

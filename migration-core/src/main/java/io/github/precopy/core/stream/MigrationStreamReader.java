@@ -56,6 +56,7 @@ public final class MigrationStreamReader {
   public static final int DIGEST = FLAG_DIGEST;
 
   private final InputStream in;
+  private final FrameWatcher watcher;
   private final byte[] frameHeader = new byte[PRELUDE_BYTES + FRAME_HEADER_BYTES];
   private final byte[] buffer = new byte[MAX_FRAME_BYTES];
   private int position;
@@ -80,7 +81,13 @@ public final class MigrationStreamReader {
   private long digestMask;
 
   public MigrationStreamReader(InputStream in) {
+    this(in, FrameWatcher.NONE);
+  }
+
+  /** A reader that tells {@code watcher} where each frame begins and ends. */
+  public MigrationStreamReader(InputStream in, FrameWatcher watcher) {
     this.in = in;
+    this.watcher = watcher;
   }
 
   /**
@@ -219,6 +226,20 @@ public final class MigrationStreamReader {
     }
     position = at + 16;
     return null;
+  }
+
+  /** Whether {@link #readHeader} has read and accepted the header. */
+  public boolean headerRead() {
+    return blocks != null;
+  }
+
+  /**
+   * Frames read whole with a matching checksum so far. A failure once the first frame has passed
+   * its checksum comes from a precopy encoder's stream that does not fit (or a corruption that the
+   * checksum missed); a failure before it, from input that is not a precopy stream at all.
+   */
+  public int framesRead() {
+    return frames;
   }
 
   /** The migration id in the header, the same on every channel of one migration. */
@@ -449,6 +470,7 @@ public final class MigrationStreamReader {
 
   private void readFrame(String what) throws IOException {
     long headerAt = inputBytes;
+    watcher.beforeFrame();
     readFully(frameHeader, FRAME_HEADER_BYTES, "frame header before " + what);
     int length = (int) BE32.get(frameHeader, 0);
     if (length <= 0 || length > MAX_FRAME_BYTES) {
@@ -465,6 +487,7 @@ public final class MigrationStreamReader {
     position = 0;
     limit = 0;
     readFully(buffer, length, "frame of " + length + " bytes");
+    watcher.frameRead();
     int computed = StreamFormat.frameChecksum(frames, length, ByteBuffer.wrap(buffer, 0, length));
     if (computed != stored) {
       throw frameError(

@@ -63,6 +63,10 @@ public final class MigrationStreamWriter implements Closeable {
   public static final int DEFAULT_BUFFER_BYTES = 256 * 1024;
 
   private final ChannelEncoder[] channels;
+
+  /** Whether each channel's header is handed over in a frame of its own as soon as written. */
+  private final boolean headerAlone;
+
   private final long migrationId = ThreadLocalRandom.current().nextLong();
   private Map<RamBlock, Integer> blockIds;
   private boolean ended;
@@ -89,12 +93,15 @@ public final class MigrationStreamWriter implements Closeable {
         new ChannelEncoder[] {
           new ChannelEncoder(new DirectFrameSink(new OutputStreamChannel(out), bufferBytes))
         };
+    headerAlone = false;
   }
 
   /**
    * A writer that splits the pages across {@code channels} (1 to 64), each written by a thread of
    * its own from a pool of three buffers of {@link #DEFAULT_BUFFER_BYTES}. A channel that takes no
-   * frame for {@code stallTimeout} fails the next call with an {@link IOException}.
+   * frame for {@code stallTimeout} fails the next call with an {@link IOException}. Each channel's
+   * header travels in a frame of its own, handed over at once, so that a receiver can check it
+   * while it accepts the connection, before any page is sent.
    *
    * @throws IllegalArgumentException if there are no channels or more than 64
    */
@@ -106,6 +113,7 @@ public final class MigrationStreamWriter implements Closeable {
           "channel count " + channels.size() + " out of range [1, " + MAX_CHANNELS + "]");
     }
     this.channels = new ChannelEncoder[channels.size()];
+    this.headerAlone = true;
     for (int i = 0; i < this.channels.length; i++) {
       this.channels[i] =
           new ChannelEncoder(
@@ -176,6 +184,9 @@ public final class MigrationStreamWriter implements Closeable {
     }
     for (int c = 0; c < channels.length; c++) {
       channels[c].writeHeader(blocks, names, migrationId, c, channels.length);
+      if (headerAlone) {
+        channels[c].handOver();
+      }
     }
     blockIds = ids;
   }

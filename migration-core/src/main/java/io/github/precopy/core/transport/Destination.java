@@ -66,7 +66,7 @@ final class Destination {
     Objects.requireNonNull(in, "in");
     begin();
     Reception reception = new Reception(1);
-    ChannelState state = new ChannelState(in);
+    ChannelState state = new ChannelState(new MigrationStreamReader(in));
     try {
       state.receive(reception);
       return finish(reception, List.of(state), null);
@@ -89,12 +89,27 @@ final class Destination {
       throw new IllegalArgumentException("no channels");
     }
     channels.forEach(in -> Objects.requireNonNull(in, "channel"));
+    return receive(channels, channels.stream().map(MigrationStreamReader::new).toList());
+  }
+
+  /**
+   * As {@link #receive(List)}, from readers over {@code channels} that may have read their prelude
+   * and header already ({@link MigrationStreamReader#headerRead()}), against this memory's blocks:
+   * an {@link IncomingMigration} reads them while it accepts the connections.
+   */
+  DestinationReport receive(
+      List<? extends InputStream> channels, List<MigrationStreamReader> readers)
+      throws IOException {
+    if (channels.isEmpty() || channels.size() != readers.size()) {
+      throw new IllegalArgumentException(
+          channels.size() + " channels with " + readers.size() + " readers");
+    }
     begin();
     Reception reception = new Reception(channels.size());
     List<ChannelState> states = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < channels.size(); i++) {
-      ChannelState state = new ChannelState(channels.get(i));
+      ChannelState state = new ChannelState(readers.get(i));
       states.add(state);
       if (i > 0) {
         Thread thread =
@@ -277,7 +292,6 @@ final class Destination {
 
   /** One channel's decoder and counts. */
   private final class ChannelState {
-    private final InputStream in;
     private final MigrationStreamReader reader;
     private long normalPages;
     private long zeroPages;
@@ -292,9 +306,8 @@ final class Destination {
     /** Pages stored since the last {@link #checkStores()}. */
     private int storesUnchecked;
 
-    ChannelState(InputStream in) {
-      this.in = in;
-      this.reader = new MigrationStreamReader(in);
+    ChannelState(MigrationStreamReader reader) {
+      this.reader = reader;
     }
 
     /**
@@ -313,7 +326,9 @@ final class Destination {
     }
 
     private void receiveRecords(Reception reception) throws IOException {
-      reader.readHeader(memory.blocks());
+      if (!reader.headerRead()) {
+        reader.readHeader(memory.blocks());
+      }
       reception.join(reader);
       int kind;
       while ((kind = reader.next()) != MigrationStreamReader.EOS) {

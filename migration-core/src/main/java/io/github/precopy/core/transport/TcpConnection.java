@@ -45,6 +45,15 @@ final class TcpConnection implements Connection {
   private volatile boolean aborted;
   private volatile boolean ended;
 
+  /** Whether a thread reads the reply: not until every channel is connected. */
+  private volatile boolean watching;
+
+  /** Whether the reply came before the end of the stream: the destination gave up, or lies. */
+  private volatile boolean repliedEarly;
+
+  /** The stream's writer, whose counts the reply must match. */
+  private MigrationStreamWriter writer;
+
   TcpConnection(String host, int port, String name, TransportOptions options) {
     this.host = host;
     this.port = port;
@@ -63,14 +72,17 @@ final class TcpConnection implements Connection {
     }
     watchForReply(streams.get(0).getInputStream());
     if (options.tls() == null) {
-      return new MigrationStreamWriter(
-          streams.stream().map(Socket::getChannel).toList(), options.ioTimeout());
+      writer =
+          new MigrationStreamWriter(
+              streams.stream().map(Socket::getChannel).toList(), options.ioTimeout());
+      return writer;
     }
     List<OutputStream> outputs = new ArrayList<>();
     for (Socket stream : streams) {
       outputs.add(stream.getOutputStream());
     }
-    return MigrationStreamWriter.overStreams(outputs, options.ioTimeout());
+    writer = MigrationStreamWriter.overStreams(outputs, options.ioTimeout());
+    return writer;
   }
 
   /**
@@ -94,9 +106,19 @@ final class TcpConnection implements Connection {
     Tls.configure(tls, false);
     try {
       tls.startHandshake();
+    } catch (IOException e) {
+      throw new IOException(
+          "TLS handshake with " + name + " failed: " + e.getMessage() + handshakeHint(e), e);
+    }
+    try {
       sayHello(tls, index);
     } catch (IOException e) {
+      // TLS 1.3: the destination judges this source's certificate after the client's side of the
+      // handshake is done, so its refusal arrives as an alert when the source first reads.
       IOException reason = e instanceof SSLException ? e : alertAfter(tls, e);
+      if (!(reason instanceof SSLException)) {
+        throw e;
+      }
       throw new IOException(
           "TLS handshake with "
               + name
@@ -108,14 +130,45 @@ final class TcpConnection implements Connection {
   }
 
   /**
+   * The TLS alert that explains a failed write or a missing greeting, if the destination sent one.
+   */
+  private static IOException alertAfter(SSLSocket tls, IOException failure) {
+    try {
+      tls.getInputStream().read();
+      return failure;
+    } catch (IOException alert) {
+      return alert;
+    }
+  }
+
+  /**
+   * What a failed client handshake suggests: a destination that sent no TLS at all is plain; one
+   * whose certificate this source cannot check is not in its trust store.
+   */
+  private static String handshakeHint(IOException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.security.cert.CertificateException) {
+        return " (is the destination's certificate, or its CA, in this source's trust store?)";
+      }
+      String message = cause.getMessage();
+      if (message != null && message.startsWith("Received fatal alert")) {
+        return "";
+      }
+    }
+    return " (it ended the handshake without a word of TLS: is it set up for TLS?)";
+  }
+
+  /**
    * Says hello and reads the destination's answer, which proves it took the connection (with TLS:
    * that it accepted this source's certificate, which TLS 1.3 tells a client only on its first
    * read).
    */
   private void sayHello(Socket stream, int index) throws IOException {
-    boolean greeted;
+    Handshake.Answer answer;
     try {
-      greeted = Handshake.sayHello(stream.getOutputStream(), stream.getInputStream());
+      answer =
+          Handshake.sayHello(
+              stream.getOutputStream(), stream.getInputStream(), index, options.channels());
     } catch (SocketTimeoutException e) {
       throw new IOException(
           name + " did not greet within " + options.ioTimeout().toMillis() + " ms", e);
@@ -126,7 +179,10 @@ final class TcpConnection implements Connection {
     } catch (IOException e) {
       throw noGreeting(index, e);
     }
-    if (!greeted) {
+    if (answer.refusal() != null) {
+      throw new IOException("the destination " + name + " refused: " + answer.refusal());
+    }
+    if (!answer.greeted()) {
       throw new IOException(name + " is not a precopy destination (it sent no precopy greeting)");
     }
   }
@@ -136,25 +192,10 @@ final class TcpConnection implements Connection {
         name
             + " closed "
             + (options.channels() > 1 ? "channel " + index : "the connection")
-            + " without greeting"
-            + (options.tls() == null
-                ? " (does it expect TLS, or another channel count?)"
-                : " (is it set up for TLS, with this channel count?)")
+            + " without greeting (is it a precopy destination? it may have refused this"
+            + " connection: its log says why)"
             + (cause == null ? "" : ": " + cause.getMessage()),
         cause);
-  }
-
-  /**
-   * The TLS alert that explains a failed write, if the destination sent one: with TLS 1.3 a client
-   * learns that its certificate was refused only when it reads.
-   */
-  private static IOException alertAfter(SSLSocket tls, IOException writeFailure) {
-    try {
-      tls.getInputStream().read();
-      return writeFailure;
-    } catch (IOException alert) {
-      return alert;
-    }
   }
 
   private synchronized void register(Socket socket) throws IOException {
@@ -176,9 +217,7 @@ final class TcpConnection implements Connection {
               + name
               + ": "
               + e.getMessage()
-              + (index == 0
-                  ? " (is a precopy destination listening there?)"
-                  : " (does it expect a lower channel count?)"),
+              + (index == 0 ? " (is a precopy destination listening there?)" : ""),
           e);
     }
   }
@@ -190,12 +229,16 @@ final class TcpConnection implements Connection {
    */
   private void watchForReply(InputStream in) throws IOException {
     sockets.get(0).setSoTimeout(0);
+    watching = true;
     Thread watcher =
         new Thread(
             () -> {
               try {
-                reply.complete(DestinationReport.readFrom(in));
-                if (!ended) {
+                DestinationReport report = DestinationReport.readFrom(in);
+                // A reply is due only after the end of stream, which is after ended is set.
+                repliedEarly = !ended;
+                reply.complete(report);
+                if (repliedEarly) {
                   closeAll();
                 }
               } catch (IOException | RuntimeException e) {
@@ -239,9 +282,62 @@ final class TcpConnection implements Connection {
     } finally {
       closeAll();
     }
+    if (repliedEarly && report.completed()) {
+      throw repliedCompletedEarly(null);
+    }
     if (!report.completed()) {
       throw rejected(report, null);
     }
+    checkCounts(report);
+  }
+
+  /**
+   * A reply that says completed must count what this source sent: a destination that drained the
+   * stream without applying it, or lost part of it, must not pass for one that took it all.
+   */
+  private void checkCounts(DestinationReport report) throws IOException {
+    List<String> differences = new ArrayList<>();
+    if (report.pagesVerified() != writer.digestPagesWritten()) {
+      differences.add(
+          "it verified "
+              + report.pagesVerified()
+              + (report.pagesVerified() == 1 ? " page" : " pages")
+              + ", the source digested "
+              + writer.digestPagesWritten());
+    }
+    if (report.normalPages() != writer.normalPagesWritten()) {
+      differences.add(
+          "it applied "
+              + report.normalPages()
+              + " PAGE records, the source sent "
+              + writer.normalPagesWritten());
+    }
+    if (report.zeroPages() != writer.zeroPagesWritten()) {
+      differences.add(
+          "it applied "
+              + report.zeroPages()
+              + " ZERO records, the source sent "
+              + writer.zeroPagesWritten());
+    }
+    if (report.bytesRead() != writer.bytesWritten()) {
+      differences.add(
+          "it read " + report.bytesRead() + " bytes, the source wrote " + writer.bytesWritten());
+    }
+    if (!differences.isEmpty()) {
+      throw new IOException(
+          "the destination "
+              + name
+              + " replied that the migration completed, but its counts are not the stream's: "
+              + String.join("; ", differences));
+    }
+  }
+
+  private IOException repliedCompletedEarly(Throwable cause) {
+    return new IOException(
+        "the destination "
+            + name
+            + " replied before the end of the stream that the migration completed",
+        cause);
   }
 
   @Override
@@ -264,12 +360,15 @@ final class TcpConnection implements Connection {
   }
 
   private Throwable explain(Throwable failure) {
-    if (!(failure instanceof IOException) || reply.isCompletedExceptionally()) {
+    if (!(failure instanceof IOException) || !watching || reply.isCompletedExceptionally()) {
       return failure;
     }
     try {
       DestinationReport report = reply.get(EXPLAIN_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-      return report.completed() ? failure : rejected(report, failure);
+      if (report.completed()) {
+        return repliedEarly ? repliedCompletedEarly(failure) : failure;
+      }
+      return rejected(report, failure);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return failure;

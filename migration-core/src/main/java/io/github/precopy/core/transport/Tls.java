@@ -1,12 +1,16 @@
 package io.github.precopy.core.transport;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.Enumeration;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -79,13 +83,40 @@ public final class Tls {
       String reason =
           e.getCause() instanceof java.security.UnrecoverableKeyException
               ? "wrong password"
-              : e.getMessage();
+              : notPkcs12(path, e);
       throw new IllegalArgumentException(
           "cannot read " + what + " " + path + " as PKCS12: " + reason, e);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
-          "cannot read " + what + " " + path + " as PKCS12: " + e.getMessage(), e);
+          "cannot read " + what + " " + path + " as PKCS12: " + notPkcs12(path, e), e);
     }
+  }
+
+  /**
+   * Why a file that exists is not a PKCS12 store, in the user's terms rather than the DER parser's:
+   * most often it is a certificate (DER, as {@code keytool -exportcert} writes it, or PEM).
+   */
+  private static String notPkcs12(Path path, Exception failure) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(path);
+    } catch (IOException e) {
+      return failure.getMessage();
+    }
+    try {
+      CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(bytes));
+      return "it holds an X.509 certificate, not a PKCS12 store";
+    } catch (CertificateException notACertificate) {
+      // Something else, then.
+    }
+    String text = new String(bytes, 0, Math.min(bytes.length, 64), StandardCharsets.US_ASCII);
+    if (text.startsWith("-----BEGIN ")) {
+      int end = text.indexOf("-----", 11);
+      return "it is PEM text ("
+          + (end > 0 ? text.substring(11, end) : "unknown")
+          + "), not a PKCS12 store";
+    }
+    return "it is not PKCS12, or it is damaged";
   }
 
   private static boolean hasEntry(KeyStore store, boolean key) throws GeneralSecurityException {

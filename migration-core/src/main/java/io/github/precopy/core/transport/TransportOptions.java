@@ -49,7 +49,8 @@ public final class TransportOptions {
 
   /**
    * The longest wait on the peer: a destination that takes no data, a source that sends none, a TLS
-   * handshake, the destination's reply, and (destination side) the wait for the source to connect.
+   * handshake, the destination's reply, and (destination side) the wait for the source to connect
+   * and for each frame to arrive whole from its first byte.
    */
   public Duration ioTimeout() {
     return ioTimeout;

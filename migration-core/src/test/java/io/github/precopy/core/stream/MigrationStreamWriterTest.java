@@ -184,6 +184,37 @@ final class MigrationStreamWriterTest {
     assertThat(StreamBytes.decode(out.toByteArray()).migrationId()).isNotEqualTo(id);
   }
 
+  /**
+   * The channel writer hands each header over in a frame of its own, so that a destination can
+   * check it while it accepts the connection; the single-stream writer keeps it with the records.
+   */
+  @Test
+  void theChannelWriterSendsEachHeaderInAFrameOfItsOwn() throws IOException {
+    List<ByteArrayOutputStream> sinks = new ArrayList<>();
+    List<WritableByteChannel> channels = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      sinks.add(new ByteArrayOutputStream());
+      channels.add(Channels.newChannel(sinks.get(i)));
+    }
+    try (MigrationStreamWriter multi = new MigrationStreamWriter(channels, Duration.ofSeconds(5))) {
+      multi.writeHeader(memory.blocks());
+      multi.writeZeroPage(ram, 0);
+      multi.writeZeroPage(vram, 0);
+      multi.writeEndOfStream();
+    }
+    writer.writeHeader(memory.blocks());
+    writer.writeZeroPage(ram, 0);
+    writer.writeEndOfStream();
+
+    int headerBytes = StreamBytes.HEADER_BYTES + (18 + 6) + (18 + 8);
+    for (ByteArrayOutputStream sink : sinks) {
+      List<StreamBytes.Frame> frames = StreamBytes.decode(sink.toByteArray()).frames();
+      assertThat(frames).hasSize(2);
+      assertThat(frames.get(0).length()).isEqualTo(headerBytes);
+    }
+    assertThat(StreamBytes.decode(out.toByteArray()).frames()).hasSize(1);
+  }
+
   @Test
   void writeDigestWithAnInUseBitmapDigestsOnlyThosePages() throws IOException {
     PageBitmap inUse = new PageBitmap(4);

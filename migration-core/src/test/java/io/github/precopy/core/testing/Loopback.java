@@ -84,6 +84,8 @@ public final class Loopback {
                 thread.getName().startsWith("precopy-channel-")
                     || thread.getName().startsWith("precopy-reply-")
                     || thread.getName().startsWith("precopy-receive-")
+                    || thread.getName().startsWith("precopy-accept")
+                    || thread.getName().startsWith("precopy-handshake-")
                     || thread.getName().startsWith("precopy-migration-"))
         .toList();
   }
