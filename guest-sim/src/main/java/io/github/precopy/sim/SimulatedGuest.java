@@ -60,6 +60,7 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
   private final Workload workload;
   private final long seed;
   private final RunGate gate = new RunGate();
+  private volatile int throttlePercent;
   private final List<Vcpu> vcpus;
   private final List<Thread> threads = new ArrayList<>();
   private final List<RunStateListener> listeners = new CopyOnWriteArrayList<>();
@@ -206,6 +207,26 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
     }
   }
 
+  /**
+   * Throttles the vCPUs as QEMU does: each halts for {@code percent / (100 - percent)} of every 10
+   * ms it runs (halted time does not count), at a safe point, so a pause is not delayed.
+   *
+   * @throws IllegalArgumentException if {@code percent} is not 0 to 99
+   */
+  @Override
+  public boolean throttle(int percent) {
+    if (percent < 0 || percent > 99) {
+      throw new IllegalArgumentException("throttle " + percent + " % is not 0 to 99");
+    }
+    throttlePercent = percent;
+    return true;
+  }
+
+  /** The vCPUs' throttle now, in percent. */
+  public int throttlePercentage() {
+    return throttlePercent;
+  }
+
   @Override
   public boolean isRunning() {
     return state == State.RUNNING;
@@ -326,8 +347,7 @@ public final class SimulatedGuest implements Guest, AutoCloseable {
       awaitUninterruptibly(bootReleased);
       while (true) {
         gate.enter(cpu);
-        program.step();
-        cpu.inStep = false;
+        cpu.step(program, throttlePercent);
       }
     } catch (RunGate.Stopped e) {
       LOG.log(System.Logger.Level.DEBUG, "vcpu-{0} stopped", cpu.index());

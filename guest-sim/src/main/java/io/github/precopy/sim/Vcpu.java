@@ -26,6 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Vcpu {
 
+  /** QEMU's {@code CPU_THROTTLE_TIMESLICE_NS}: 10 ms of running between two throttle halts. */
+  static final long THROTTLE_SLICE_NANOS = 10_000_000;
+
   /** Pages the write template holds: the largest single memory write of {@link #writePages}. */
   static final int TEMPLATE_PAGES = 16;
 
@@ -42,6 +45,12 @@ public final class Vcpu {
   private final byte[] template = new byte[TEMPLATE_PAGES * GuestMemory.PAGE_SIZE];
   private long sequence;
   private volatile long work;
+
+  /** Nanoseconds this vCPU ran (not halted) since it last slept for the throttle. */
+  private long busyNanos;
+
+  /** Nanoseconds halted in {@link #idleUntil} during the step in progress. */
+  private long haltedNanos;
 
   /** Whether the vCPU is inside a piece of guest work; see {@link RunGate}. */
   volatile boolean inStep;
@@ -130,12 +139,37 @@ public final class Vcpu {
    * this returns only after it is resumed.
    */
   public void idleUntil(long deadlineNanos) {
+    long start = System.nanoTime();
     inStep = false;
     long remaining;
     while (!gate.stopping() && (remaining = deadlineNanos - System.nanoTime()) > 0) {
       LockSupport.parkNanos(remaining);
     }
     gate.enter(this);
+    haltedNanos += System.nanoTime() - start;
+  }
+
+  /**
+   * Runs one step of {@code program}, then, as QEMU's {@code cpu_throttle_thread}, once the vCPU
+   * has run for a time slice of {@value #THROTTLE_SLICE_NANOS} ns, halts it for {@code percent /
+   * (100 - percent)} of the time it ran.
+   */
+  void step(VcpuProgram program, int throttlePercent) {
+    long start = System.nanoTime();
+    haltedNanos = 0;
+    program.step();
+    inStep = false;
+    if (throttlePercent == 0) {
+      busyNanos = 0;
+      return;
+    }
+    busyNanos += System.nanoTime() - start - haltedNanos;
+    if (busyNanos >= THROTTLE_SLICE_NANOS) {
+      long halt = busyNanos * throttlePercent / (100 - throttlePercent);
+      busyNanos = 0;
+      idleUntil(System.nanoTime() + halt);
+      inStep = false;
+    }
   }
 
   /** Bytes of pages this vCPU has written. */

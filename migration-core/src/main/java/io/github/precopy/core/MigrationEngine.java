@@ -161,10 +161,9 @@ public final class MigrationEngine {
     try {
       Connection connection = target.connect(source.memory());
       RamState ram = new RamState(source.memory(), dirtyTracker);
+      MigrationContext context = new MigrationContext(source, config.options(), ram);
       Optimizations optimizations =
-          new Optimizations(
-              registry.providersFor(config.capabilities()),
-              new MigrationContext(source, config.options(), ram));
+          new Optimizations(registry.providersFor(config.capabilities()), context);
       migration =
           new PrecopyMigration(
               source,
@@ -173,6 +172,7 @@ public final class MigrationEngine {
               ram,
               dirtyTracker,
               optimizations,
+              context,
               connection,
               ticker);
     } catch (RuntimeException | Error e) {

@@ -14,6 +14,9 @@ import java.util.Map;
  * @param setupTimeMillis {@code setup-time}
  * @param downtimeMillis {@code downtime}: guest paused until the destination had every page; 0
  *     before switch-over
+ * @param cpuThrottlePercentage {@code cpu-throttle-percentage}: the guest's throttle while the
+ *     migration runs; once it has ended, the throttle in effect at its last sync (the engine lifts
+ *     the throttle at the end); 0 when never throttled
  * @param expectedDowntimeMillis {@code expected-downtime}: remaining bytes at the bandwidth
  *     measured over the last 100 ms window; 0 until a window has been measured. Meaningful while
  *     {@link MigrationStatus#ACTIVE}, the only status in which QEMU reports it
@@ -31,6 +34,7 @@ public record MigrationStats(
     long setupTimeMillis,
     long downtimeMillis,
     long expectedDowntimeMillis,
+    long cpuThrottlePercentage,
     Ram ram,
     Map<String, Map<String, Object>> optimizations,
     Verification verification,
@@ -96,6 +100,7 @@ public record MigrationStats(
    * @param newlyDirtyPages pages the sync found newly dirty
    * @param remainingBytes bytes dirty right after the sync
    * @param guestRunning whether the guest ran during the sync (false only for the final one)
+   * @param cpuThrottlePercentage {@code cpu-throttle-percentage}: the guest's throttle in the round
    */
   public record Round(
       long syncCount,
@@ -104,5 +109,6 @@ public record MigrationStats(
       long bytesSent,
       long newlyDirtyPages,
       long remainingBytes,
-      boolean guestRunning) {}
+      boolean guestRunning,
+      long cpuThrottlePercentage) {}
 }

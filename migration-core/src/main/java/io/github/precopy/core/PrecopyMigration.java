@@ -2,6 +2,7 @@ package io.github.precopy.core;
 
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.engine.Connection;
+import io.github.precopy.core.engine.MigrationContext;
 import io.github.precopy.core.engine.Optimizations;
 import io.github.precopy.core.engine.RamState;
 import io.github.precopy.core.memory.DirtyTracker;
@@ -13,6 +14,7 @@ import io.github.precopy.spi.ConvergencePolicy;
 import io.github.precopy.spi.ConvergencePolicy.Decision;
 import io.github.precopy.spi.ConvergenceState;
 import io.github.precopy.spi.PrecopyPhase;
+import io.github.precopy.spi.SyncPeriod;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
@@ -45,6 +47,7 @@ public final class PrecopyMigration {
   private final RamState ram;
   private final DirtyTracker dirtyTracker;
   private final Optimizations optimizations;
+  private final MigrationContext context;
   private final Connection connection;
   private final Ticker ticker;
   private final long startNanos;
@@ -60,6 +63,7 @@ public final class PrecopyMigration {
   private volatile long setupMillis;
   private volatile long downtimeMillis;
   private volatile long syncCount;
+  private volatile int throttleAtLastSync;
   private volatile MigrationStats.Verification verification;
   private boolean pausedByMigration;
 
@@ -70,6 +74,7 @@ public final class PrecopyMigration {
       RamState ram,
       DirtyTracker dirtyTracker,
       Optimizations optimizations,
+      MigrationContext context,
       Connection connection,
       Ticker ticker) {
     this.guest = guest;
@@ -78,6 +83,7 @@ public final class PrecopyMigration {
     this.ram = ram;
     this.dirtyTracker = dirtyTracker;
     this.optimizations = optimizations;
+    this.context = context;
     this.connection = connection;
     this.ticker = ticker;
     this.startNanos = ticker.nanoTime();
@@ -143,6 +149,7 @@ public final class PrecopyMigration {
         setupMillis,
         downtimeMillis,
         bandwidth > 0 ? (long) (remaining * 1000.0 / bandwidth) : 0,
+        status.isFinal() ? throttleAtLastSync : context.guestThrottle(),
         new MigrationStats.Ram(
             sent.transferred(),
             remaining,
@@ -180,6 +187,7 @@ public final class PrecopyMigration {
       ram.acceptHints(false);
       optimizations.notify(PrecopyPhase.CLEANUP);
       optimizations.close();
+      context.liftThrottle();
       dirtyTracker.close();
       if (endNanos == 0) {
         endNanos = ticker.nanoTime();
@@ -297,6 +305,7 @@ public final class PrecopyMigration {
     optimizations.notify(PrecopyPhase.BEFORE_BITMAP_SYNC);
     SyncEvent event = new SyncEvent();
     event.begin();
+    int throttle = context.guestThrottle();
     long newlyDirty = ram.sync();
     assert ram.countMatchesBitmaps() : "dirty page count differs from the bitmaps' popcount";
     long count = ++syncCount;
@@ -307,9 +316,15 @@ public final class PrecopyMigration {
             counters.transferred(),
             newlyDirty,
             remainingBytes(),
-            guestRunning);
+            guestRunning,
+            throttle);
+    throttleAtLastSync = throttle;
     event.finish(count, newlyDirty, round.remainingBytes(), round.pagesSent(), guestRunning);
     optimizations.notify(PrecopyPhase.AFTER_BITMAP_SYNC);
+    SyncPeriod period = rounds.closedPeriod();
+    if (guestRunning && period != null) {
+      optimizations.onSyncPeriod(period);
+    }
   }
 
   /** A policy's deadline in nanoseconds since the start; {@link Long#MAX_VALUE} for never. */

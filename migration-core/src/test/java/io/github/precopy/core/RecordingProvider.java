@@ -4,6 +4,7 @@ import io.github.precopy.spi.MigrationOptimization;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import io.github.precopy.spi.OptimizationContext;
 import io.github.precopy.spi.PrecopyPhase;
+import io.github.precopy.spi.SyncPeriod;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -11,13 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
- * A test plugin: records the phases it sees, counts how often it is created and runs an optional
- * action on every phase.
+ * A test plugin: records the phases and dirty-rate periods it sees, counts how often it is created
+ * and runs an optional action on every phase.
  */
 final class RecordingProvider implements MigrationOptimizationProvider {
 
   final String capability;
   final List<PrecopyPhase> phases = new CopyOnWriteArrayList<>();
+  final List<SyncPeriod> periods = new CopyOnWriteArrayList<>();
   final AtomicInteger created = new AtomicInteger();
   final AtomicInteger closed = new AtomicInteger();
   private final BiConsumer<PrecopyPhase, OptimizationContext> action;
@@ -44,6 +46,11 @@ final class RecordingProvider implements MigrationOptimizationProvider {
       public void onPhase(PrecopyPhase phase) {
         phases.add(phase);
         action.accept(phase, context);
+      }
+
+      @Override
+      public void onSyncPeriod(SyncPeriod period) {
+        periods.add(period);
       }
 
       @Override

@@ -4,6 +4,7 @@ import io.github.precopy.spi.MigrationOptimization;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import io.github.precopy.spi.OptimizationContext;
 import io.github.precopy.spi.PrecopyPhase;
+import io.github.precopy.spi.SyncPeriod;
 import java.lang.System.Logger.Level;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -45,6 +46,20 @@ public final class Optimizations {
       } catch (RuntimeException | LinkageError e) {
         it.remove();
         fail(entry.getKey(), phase.name(), e);
+        closeQuietly(entry.getKey(), entry.getValue());
+      }
+    }
+  }
+
+  /** Gives every optimisation the dirty-rate period a sync closed, as {@link #notify} a phase. */
+  public void onSyncPeriod(SyncPeriod period) {
+    for (var it = active.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, MigrationOptimization> entry = it.next();
+      try {
+        entry.getValue().onSyncPeriod(period);
+      } catch (RuntimeException | LinkageError e) {
+        it.remove();
+        fail(entry.getKey(), "onSyncPeriod", e);
         closeQuietly(entry.getKey(), entry.getValue());
       }
     }

@@ -5,7 +5,9 @@ import io.github.precopy.core.memory.Guest;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
 import java.time.Duration;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -27,6 +29,7 @@ public final class TestGuest implements Guest, AutoCloseable {
   private boolean closed;
   private long writes;
   private Thread writer;
+  private final List<Integer> throttles = new CopyOnWriteArrayList<>();
 
   public TestGuest(GuestMemory memory) {
     this.memory = memory;
@@ -168,6 +171,18 @@ public final class TestGuest implements Guest, AutoCloseable {
     } finally {
       gate.unlock();
     }
+  }
+
+  /** Records the throttle; this guest's writer does not slow down. */
+  @Override
+  public boolean throttle(int percent) {
+    throttles.add(percent);
+    return true;
+  }
+
+  /** Every throttle the engine set, in order. */
+  public List<Integer> throttles() {
+    return List.copyOf(throttles);
   }
 
   @Override
