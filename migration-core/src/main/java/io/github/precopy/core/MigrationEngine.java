@@ -186,6 +186,8 @@ public final class MigrationEngine {
 
   /** Builds a {@link MigrationEngine}. Not thread-safe. */
   public static final class Builder {
+    private static final String GUICE_BYTECODE_GEN = "guice_bytecode_gen_option";
+
     private ClassLoader classLoader;
     private final List<MigrationOptimizationProvider> added = new ArrayList<>();
     private final List<Module> overrides = new ArrayList<>();
@@ -227,6 +229,7 @@ public final class MigrationEngine {
       if (loader == null) {
         loader = MigrationEngine.class.getClassLoader();
       }
+      avoidBytecodeGeneration();
       List<MigrationOptimizationProvider> extra = List.copyOf(added);
       Module engine =
           Modules.override(
@@ -252,6 +255,17 @@ public final class MigrationEngine {
         throw e;
       }
       return injector.getInstance(MigrationEngine.class);
+    }
+
+    /**
+     * Guice defines its generated classes through {@code sun.misc.Unsafe}, for which JDK 24+ print
+     * a deprecation warning on the caller's stderr; the engine's few bindings need no generated
+     * code, so unless the application chose otherwise, Guice is told to use reflection.
+     */
+    private static void avoidBytecodeGeneration() {
+      if (System.getProperty(GUICE_BYTECODE_GEN) == null) {
+        System.setProperty(GUICE_BYTECODE_GEN, "DISABLED");
+      }
     }
   }
 }

@@ -2,7 +2,6 @@ package io.github.precopy.core.memory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
@@ -44,12 +43,14 @@ public final class GuestMemory implements AutoCloseable {
   /** log2 of {@link #PAGE_SIZE}. */
   public static final int PAGE_SHIFT = 12;
 
+  private final Mappings mappings;
   private final List<RamBlock> blocks;
   private final RamBlock[] byAddress;
   private volatile boolean closed;
   private DirtyTracker tracker;
 
-  private GuestMemory(List<RamBlock> blocks) {
+  private GuestMemory(List<RamBlock> blocks, Mappings mappings) {
+    this.mappings = mappings;
     this.blocks = List.copyOf(blocks);
     this.byAddress = blocks.toArray(new RamBlock[0]);
     Arrays.sort(byAddress, Comparator.comparingLong(RamBlock::guestAddress));
@@ -288,11 +289,7 @@ public final class GuestMemory implements AutoCloseable {
       return;
     }
     closed = true;
-    for (RamBlock block : blocks) {
-      for (MappedByteBuffer chunk : block.chunks()) {
-        Unmapper.unmap(chunk);
-      }
-    }
+    mappings.release(blocks);
   }
 
   /** Builds a {@link GuestMemory}; blocks must have unique names and must not overlap. */
@@ -334,6 +331,7 @@ public final class GuestMemory implements AutoCloseable {
       validate();
       checkSpace();
       List<RamBlock> blocks = new ArrayList<>();
+      Mappings mappings = Mappings.create();
       try {
         for (BlockSpec spec : specs) {
           Path backing = spec.file == null ? anonymousDirectory() : spec.file.toAbsolutePath();
@@ -343,15 +341,15 @@ public final class GuestMemory implements AutoCloseable {
                   blocks.size(),
                   spec.guestAddress,
                   spec.usedLength,
-                  map(spec, backing),
+                  map(spec, backing, mappings),
                   backing,
                   spec.file != null));
         }
       } catch (IOException e) {
-        new GuestMemory(blocks).close();
+        new GuestMemory(blocks, mappings).close();
         throw new UncheckedIOException("cannot map guest memory: " + e.getMessage(), e);
       }
-      return new GuestMemory(blocks);
+      return new GuestMemory(blocks, mappings);
     }
 
     /** Fails, naming need and free space, if a file system cannot hold the blocks it would. */
@@ -451,7 +449,8 @@ public final class GuestMemory implements AutoCloseable {
           : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    private static MappedByteBuffer[] map(BlockSpec spec, Path backing) throws IOException {
+    private static MappedByteBuffer[] map(BlockSpec spec, Path backing, Mappings mappings)
+        throws IOException {
       Path file = spec.file;
       boolean anonymous = file == null;
       if (anonymous) {
@@ -469,7 +468,7 @@ public final class GuestMemory implements AutoCloseable {
         for (int i = 0; i < count; i++) {
           long position = (long) i << RamBlock.CHUNK_SHIFT;
           long size = Math.min(RamBlock.CHUNK_BYTES, spec.usedLength - position);
-          chunks[i] = channel.map(FileChannel.MapMode.READ_WRITE, position, size);
+          chunks[i] = mappings.map(channel, position, size);
           chunks[i].order(ByteOrder.nativeOrder());
         }
         return chunks;
@@ -482,33 +481,4 @@ public final class GuestMemory implements AutoCloseable {
   }
 
   private record BlockSpec(String name, long guestAddress, long usedLength, Path file) {}
-
-  /** Releases a mapping now rather than at garbage collection, so tmpfs pages are freed. */
-  private static final class Unmapper {
-    private static final Object UNSAFE = unsafe();
-
-    private Unmapper() {}
-
-    static void unmap(MappedByteBuffer buffer) {
-      if (UNSAFE == null) {
-        return;
-      }
-      try {
-        UNSAFE.getClass().getMethod("invokeCleaner", ByteBuffer.class).invoke(UNSAFE, buffer);
-      } catch (ReflectiveOperationException e) {
-        // The mapping is then released when the buffer is collected.
-      }
-    }
-
-    private static Object unsafe() {
-      try {
-        Class<?> type = Class.forName("sun.misc.Unsafe");
-        Field field = type.getDeclaredField("theUnsafe");
-        field.setAccessible(true);
-        return field.get(null);
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        return null;
-      }
-    }
-  }
 }
