@@ -45,6 +45,51 @@ public final class ConvergencePolicies {
     return new Bounded(maxSyncs, timeout.toMillis(), giveUp);
   }
 
+  /**
+   * QEMU's rule, bounded by progress: once the remaining bytes have not fallen below their lowest
+   * value for {@code syncs} syncs in a row, {@code giveUp} decides. A guest that dirties memory as
+   * fast as the migration sends it so ends instead of running on for ever. It keeps state: use one
+   * instance per migration.
+   *
+   * @param syncs consecutive syncs without a new lowest remaining, ≥ 1
+   */
+  public static ConvergencePolicy untilStalled(int syncs, GiveUp giveUp) {
+    if (syncs < 1) {
+      throw new IllegalArgumentException("syncs must be at least 1, got " + syncs);
+    }
+    return new UntilStalled(syncs, Objects.requireNonNull(giveUp, "giveUp"));
+  }
+
+  /** {@link #untilStalled}: one instance per migration, called on its thread only. */
+  private static final class UntilStalled implements ConvergencePolicy {
+    private static final ConvergencePolicy QEMU = ConvergencePolicy.qemu();
+
+    private final int syncs;
+    private final GiveUp giveUp;
+    private long lowest = Long.MAX_VALUE;
+    private int withoutProgress;
+
+    UntilStalled(int syncs, GiveUp giveUp) {
+      this.syncs = syncs;
+      this.giveUp = giveUp;
+    }
+
+    @Override
+    public Decision decide(ConvergenceState state) {
+      Decision decision = QEMU.decide(state);
+      if (state.remainingBytes() < lowest) {
+        lowest = state.remainingBytes();
+        withoutProgress = 0;
+      } else {
+        withoutProgress++;
+      }
+      if (decision == Decision.CONTINUE && withoutProgress >= syncs) {
+        return giveUp == GiveUp.FAIL ? Decision.ABORT : Decision.STOP_AND_COPY;
+      }
+      return decision;
+    }
+  }
+
   /** {@link #bounded}: stateless, so one instance may serve several migrations. */
   private static final class Bounded implements ConvergencePolicy {
     private static final ConvergencePolicy QEMU = ConvergencePolicy.qemu();

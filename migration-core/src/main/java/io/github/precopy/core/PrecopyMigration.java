@@ -16,6 +16,7 @@ import io.github.precopy.spi.ConvergenceState;
 import io.github.precopy.spi.PrecopyPhase;
 import io.github.precopy.spi.SyncPeriod;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -230,11 +231,14 @@ public final class PrecopyMigration {
         }
         if (decision == Decision.ABORT) {
           throw new MigrationFailedException(
-              "convergence policy gave up after "
-                  + syncCount
-                  + " syncs with "
-                  + remainingBytes()
-                  + " bytes still dirty");
+              String.format(
+                  Locale.ROOT,
+                  "convergence policy gave up after %d syncs with %d bytes still dirty"
+                      + " (the guest dirties %.1f MB/s, the migration sends %.1f MB/s)",
+                  syncCount,
+                  remainingBytes(),
+                  rounds.dirtyPagesRate() * (double) GuestMemory.PAGE_SIZE / 1e6,
+                  counters.bandwidthBytesPerSecond() / 1e6));
         }
       }
     }

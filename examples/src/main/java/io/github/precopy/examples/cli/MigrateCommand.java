@@ -10,6 +10,7 @@ import io.github.precopy.core.transport.TransportOptions;
 import io.github.precopy.examples.cli.Choices.GiveUp;
 import io.github.precopy.examples.cli.Choices.Output;
 import io.github.precopy.examples.cli.Choices.Transport;
+import io.github.precopy.sim.Units;
 import io.github.precopy.sim.WorkloadOptions;
 import io.github.precopy.sim.Workloads;
 import io.github.precopy.spi.ConvergencePolicy;
@@ -26,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Mixin;
@@ -52,6 +54,12 @@ import picocli.CommandLine.Spec;
           + " done and exits with 130 or 143."
     })
 final class MigrateCommand implements Callable<Integer> {
+
+  /**
+   * Without --max-syncs or --timeout, a migration whose remaining bytes reach no new low for this
+   * many syncs in a row fails as not converging (the library alone has no bound, as QEMU).
+   */
+  static final int STALLED_SYNCS = 30;
 
   @Spec private CommandSpec spec;
 
@@ -85,6 +93,15 @@ final class MigrateCommand implements Callable<Integer> {
           "A workload parameter, e.g. touched=40%%; repeat or separate with commas. Each"
               + " workload's options are listed below.")
   private Map<String, String> workloadOptions = new LinkedHashMap<>();
+
+  @Option(
+      names = "--parameter",
+      paramLabel = "NAME=VALUE",
+      description =
+          "A migration parameter with QEMU's migrate-set-parameters name, e.g."
+              + " cpu-throttle-initial=30 for auto-converge; repeatable. downtime-limit and"
+              + " max-bandwidth are the options of those names.")
+  private Map<String, String> parameters = new LinkedHashMap<>();
 
   @Option(
       names = "--capabilities",
@@ -370,6 +387,12 @@ final class MigrateCommand implements Callable<Integer> {
             "migration "
                 + stats.status().qemuName()
                 + (stats.errorDescription() == null ? "" : ": " + stats.errorDescription());
+        if (stats.errorDescription() != null
+            && stats.errorDescription().startsWith("convergence policy gave up")) {
+          problem +=
+              "; it does not converge: enable --capabilities auto-converge, allow --give-up"
+                  + " switch-over with --max-syncs or --timeout, or raise --max-bandwidth";
+        }
       } else if (transport != Transport.FILE && stats.verification() == null) {
         problem = "migration completed but was not verified";
       } else if (stats.verification() != null && stats.verification().mismatches() > 0) {
@@ -396,6 +419,12 @@ final class MigrateCommand implements Callable<Integer> {
 
   /** Checks what picocli cannot check alone; every message is one line naming what is valid. */
   private GuestSpec validate(MigrationEngine engine) {
+    takeShorthand(
+        "max-bandwidth", maxBandwidth != null, value -> maxBandwidth = Units.parseRate(value));
+    takeShorthand(
+        "downtime-limit",
+        downtimeLimitGiven(),
+        value -> downtimeLimit = Units.parseDurationOrMillis(value));
     require(vcpus >= 1 && vcpus <= 1024, "--vcpus " + vcpus + " is outside 1 to 1024");
     Flag.check(
         spec, "--downtime-limit", () -> MigrationConfig.builder().downtimeLimit(downtimeLimit));
@@ -481,7 +510,11 @@ final class MigrateCommand implements Callable<Integer> {
     }
     if (maxSyncs != null || timeout != null) {
       config.convergencePolicy(convergencePolicy());
+    } else {
+      config.convergencePolicy(
+          ConvergencePolicies.untilStalled(STALLED_SYNCS, ConvergencePolicies.GiveUp.FAIL));
     }
+    parameters.forEach(config::option);
     return config.build();
   }
 
@@ -494,6 +527,28 @@ final class MigrateCommand implements Callable<Integer> {
 
   private static String label(Set<String> enabled) {
     return enabled.isEmpty() ? "legacy" : String.join("+", enabled);
+  }
+
+  /**
+   * Moves {@code --parameter NAME=VALUE} of a parameter that has an option of its own into that
+   * option.
+   */
+  private void takeShorthand(String name, boolean optionGiven, Consumer<String> set) {
+    String value = parameters.remove(name);
+    if (value == null) {
+      return;
+    }
+    require(!optionGiven, "--parameter " + name + " and --" + name + " both set it; give one");
+    try {
+      set.accept(value);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--parameter " + name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private boolean downtimeLimitGiven() {
+    return spec.commandLine().getParseResult().hasMatchedOption("--downtime-limit");
   }
 
   private void require(boolean valid, String message) {

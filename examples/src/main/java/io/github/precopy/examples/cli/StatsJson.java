@@ -13,8 +13,9 @@ import java.util.Map;
 /**
  * The JSON form of a run, with QEMU's {@code query-migrate} names: {@code status}, {@code
  * total-time}, {@code setup-time}, {@code downtime}, {@code expected-downtime} (only while the
- * migration is active, as QEMU reports it), {@code ram}, each enabled capability's figures under
- * its name (e.g. {@code free-page-hint}), {@code verification} (null when the destination is
+ * migration is active, as QEMU reports it), {@code cpu-throttle-percentage} (only when the guest
+ * was throttled: the throttle at the last sync), {@code ram}, each enabled capability's figures
+ * under its name (e.g. {@code free-page-hint}), {@code verification} (null when the destination is
  * elsewhere), {@code rounds}, {@code error-desc} (only when there is an error, as in QEMU), and
  * {@code capabilities} and {@code guest} to say what ran. Times in ms, sizes in bytes.
  */
@@ -63,6 +64,9 @@ final class StatsJson {
     if (stats.status() == MigrationStatus.ACTIVE) {
       node.put("expected-downtime", stats.expectedDowntimeMillis());
     }
+    if (stats.cpuThrottlePercentage() > 0) {
+      node.put("cpu-throttle-percentage", stats.cpuThrottlePercentage());
+    }
     MigrationStats.Ram ram = stats.ram();
     ObjectNode ramNode = node.putObject("ram");
     ramNode.put("transferred", ram.transferred());
@@ -100,6 +104,7 @@ final class StatsJson {
       roundNode.put("newly-dirty-pages", round.newlyDirtyPages());
       roundNode.put("remaining", round.remainingBytes());
       roundNode.put("guest-running", round.guestRunning());
+      roundNode.put("cpu-throttle-percentage", round.cpuThrottlePercentage());
     }
     if (stats.errorDescription() != null) {
       node.put("error-desc", stats.errorDescription());
