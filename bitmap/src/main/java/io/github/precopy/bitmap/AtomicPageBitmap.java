@@ -138,6 +138,26 @@ public final class AtomicPageBitmap {
   }
 
   /**
+   * Counts the bits set both here and in {@code other}: popcount of the intersection, each word of
+   * this bitmap read once (opaque), as {@link #cardinality()}; a word changed meanwhile counts as
+   * it was read.
+   *
+   * @throws IllegalArgumentException if the sizes differ
+   */
+  public long cardinalityAnd(PageBitmap other) {
+    if (other.size() != size) {
+      throw new IllegalArgumentException(
+          "bitmaps of " + size + " and " + other.size() + " bits cannot be intersected");
+    }
+    long count = 0;
+    long[] mask = other.words;
+    for (int u = 0; u < words.length; u++) {
+      count += Long.bitCount((long) WORDS.getOpaque(words, u) & mask[u]);
+    }
+    return count;
+  }
+
+  /**
    * Returns the number of dirty bits: a racy snapshot. Each word is read once, so with concurrent
    * marks and drains the result may match no single moment of the log; without them it is exact.
    */

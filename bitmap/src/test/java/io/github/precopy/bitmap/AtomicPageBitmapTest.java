@@ -150,4 +150,34 @@ final class AtomicPageBitmapTest {
   private static long[] words(BitSet bits, int length) {
     return Arrays.copyOf(bits.toLongArray(), length);
   }
+
+  @ParameterizedTest(name = "{0} bits")
+  @ValueSource(longs = {1, 63, 64, 65, 1000, 4097})
+  void cardinalityAndCountsTheBitsSetInBothAsBitSetDoes(long size) {
+    SplittableRandom random = new SplittableRandom(TestSeeds.derive(SEED, size, 7));
+    AtomicPageBitmap atomic = new AtomicPageBitmap(size);
+    PageBitmap other = new PageBitmap(size);
+    BitSet a = new BitSet();
+    BitSet b = new BitSet();
+    for (int i = 0; i < size; i++) {
+      if (random.nextInt(3) == 0) {
+        atomic.markDirty(i);
+        a.set(i);
+      }
+      if (random.nextBoolean()) {
+        other.set(i);
+        b.set(i);
+      }
+    }
+    a.and(b);
+
+    assertThat(atomic.cardinalityAnd(other)).as("seed %d", SEED).isEqualTo(a.cardinality());
+  }
+
+  @Test
+  void cardinalityAndRefusesBitmapsOfAnotherSize() {
+    assertThatThrownBy(() -> new AtomicPageBitmap(64).cardinalityAnd(new PageBitmap(65)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bitmaps of 64 and 65 bits cannot be intersected");
+  }
 }

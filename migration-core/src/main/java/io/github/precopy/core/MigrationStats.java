@@ -14,12 +14,15 @@ import java.util.Map;
  * @param setupTimeMillis {@code setup-time}
  * @param downtimeMillis {@code downtime}: guest paused until the destination had every page; 0
  *     before switch-over
+ * @param downtimeLimitExceeded {@code downtime-limit-exceeded}: whether the measured downtime is
+ *     longer than the configured limit (a broken promise, which a caller should not have to work
+ *     out by comparing two figures)
  * @param cpuThrottlePercentage {@code cpu-throttle-percentage}: the guest's throttle while the
  *     migration runs; once it has ended, the throttle in effect at its last sync (the engine lifts
  *     the throttle at the end); 0 when never throttled
- * @param expectedDowntimeMillis {@code expected-downtime}: remaining bytes at the bandwidth
- *     measured over the last 100 ms window; 0 until a window has been measured. Meaningful while
- *     {@link MigrationStatus#ACTIVE}, the only status in which QEMU reports it
+ * @param expectedDowntimeMillis {@code expected-downtime}: while {@link MigrationStatus#ACTIVE}
+ *     (the only status in which QEMU reports it), how long the final copy of what is dirty now
+ *     would take, by what each kind of page has cost lately; 0 otherwise and until measured
  * @param ram {@code ram}
  * @param optimizations per enabled capability in name order, the figures its optimisation reports
  *     in the order it reports them (e.g. {@code free-page-hint} → {@code hinted-pages}); a
@@ -34,6 +37,7 @@ public record MigrationStats(
     long setupTimeMillis,
     long downtimeMillis,
     long expectedDowntimeMillis,
+    boolean downtimeLimitExceeded,
     long cpuThrottlePercentage,
     Ram ram,
     Map<String, Map<String, Object>> optimizations,

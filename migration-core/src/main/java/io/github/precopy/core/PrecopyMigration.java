@@ -42,6 +42,14 @@ public final class PrecopyMigration {
 
   private static final int BATCH_PAGES = 256;
 
+  /**
+   * Switch over once the final copy is expected to take at most this share of the downtime limit:
+   * the expectation is from the slowest recent window, and the final copy may still run slower (the
+   * destination touching fresh memory, other work on the machine), so half the limit is kept in
+   * hand to keep the limit a promise.
+   */
+  static final double SWITCH_OVER_SHARE = 0.5;
+
   private final Guest guest;
   private final MigrationConfig config;
   private final ConvergencePolicy policy;
@@ -65,6 +73,14 @@ public final class PrecopyMigration {
   private volatile long downtimeMillis;
   private volatile long syncCount;
   private volatile int throttleAtLastSync;
+  private volatile long expectedDowntimeMillis;
+
+  /**
+   * Of the pages still to send, how many the guest ever wrote: counted exactly at each window and
+   * sync, less the written pages sent since.
+   */
+  private long writtenDirty;
+
   private volatile MigrationStats.Verification verification;
   private boolean pausedByMigration;
 
@@ -149,7 +165,8 @@ public final class PrecopyMigration {
         TimeUnit.NANOSECONDS.toMillis(now - startNanos),
         setupMillis,
         downtimeMillis,
-        bandwidth > 0 ? (long) (remaining * 1000.0 / bandwidth) : 0,
+        status == MigrationStatus.ACTIVE ? expectedDowntimeMillis : 0,
+        downtimeMillis > downtimeLimitMillis(),
         status.isFinal() ? throttleAtLastSync : context.guestThrottle(),
         new MigrationStats.Ram(
             sent.transferred(),
@@ -215,14 +232,16 @@ public final class PrecopyMigration {
       checkCancelled();
       int taken = ram.takeDirtyPages(blocks, pages, rateLimiter.pagesAllowed(BATCH_PAGES));
       rateLimiter.sent(send(writer, blocks, pages, taken, true));
-      long threshold = (long) (counters.bandwidthBytesPerSecond() * downtimeLimitMillis() / 1000.0);
+      boolean fits =
+          expectedDowntimeNanos()
+              <= TimeUnit.MILLISECONDS.toNanos(downtimeLimitMillis()) * SWITCH_OVER_SHARE;
       // The policy's deadline ends the round early: checked once per batch, and a batch waits at
       // most one rate-limit window, so the decision comes within a window of the deadline.
       boolean deadlinePassed = ticker.nanoTime() - startNanos >= deadlineNanos;
       if (deadlinePassed) {
         deadlineNanos = Long.MAX_VALUE;
       }
-      if (remainingBytes() <= threshold || deadlinePassed) {
+      if (fits || deadlinePassed) {
         writer.flush();
         sync(true);
         Decision decision = policy.decide(convergenceState());
@@ -292,6 +311,9 @@ public final class PrecopyMigration {
     int zero = 0;
     for (int i = 0; i < count; i++) {
       RamBlock block = ramBlocks.get(blocks[i]);
+      if (block.isWritten(pages[i])) {
+        writtenDirty--;
+      }
       if (block.isZeroPage(pages[i])) {
         writer.writeZeroPage(block, pages[i]);
         zero++;
@@ -300,7 +322,10 @@ public final class PrecopyMigration {
       }
     }
     long after = writer.bytesWritten();
-    counters.batch(after, after - before, count - zero, zero, guestRunning, ticker.nanoTime());
+    if (counters.batch(after, after - before, count - zero, zero, guestRunning, ticker.nanoTime())
+        && guestRunning) {
+      refreshEstimate();
+    }
     rounds.pagesSent(count);
     return after - before;
   }
@@ -311,6 +336,9 @@ public final class PrecopyMigration {
     event.begin();
     int throttle = context.guestThrottle();
     long newlyDirty = ram.sync();
+    if (guestRunning) {
+      refreshEstimate();
+    }
     assert ram.countMatchesBitmaps() : "dirty page count differs from the bitmaps' popcount";
     long count = ++syncCount;
     MigrationStats.Round round =
@@ -339,6 +367,39 @@ public final class PrecopyMigration {
     return TimeUnit.MILLISECONDS.toNanos(Math.max(0, deadlineMillis));
   }
 
+  /**
+   * How long the final copy of what is dirty now would take: the pages the guest ever wrote at the
+   * slowest recent cost of a data page, the others at the cost of a zero page ({@link PageCosts}).
+   * {@link Long#MAX_VALUE} until a window has measured them.
+   */
+  private long expectedDowntimeNanos() {
+    long pages = ram.dirtyPages();
+    long written = Math.max(0, Math.min(pages, writtenDirty));
+    return counters.costs().estimateNanos(written, pages - written);
+  }
+
+  /**
+   * The rate at which the rest is expected to reach the destination, bytes per second, derated by
+   * {@link #SWITCH_OVER_SHARE}, as the convergence policy's bandwidth: so QEMU's rule, remaining ≤
+   * bandwidth × limit, holds exactly when the expected downtime fits the share of the limit.
+   */
+  private double absorbedBytesPerSecond() {
+    long remaining = remainingBytes();
+    long expected = expectedDowntimeNanos();
+    if (remaining == 0 || expected == Long.MAX_VALUE) {
+      return counters.bandwidthBytesPerSecond() * SWITCH_OVER_SHARE;
+    }
+    return expected == 0 ? Double.MAX_VALUE : remaining * 1e9 / expected * SWITCH_OVER_SHARE;
+  }
+
+  /** At each window and sync: the written dirty pages counted again, the expected downtime. */
+  private void refreshEstimate() {
+    writtenDirty = ram.dirtyPagesWritten();
+    long expected = expectedDowntimeNanos();
+    expectedDowntimeMillis =
+        expected == Long.MAX_VALUE ? 0 : TimeUnit.NANOSECONDS.toMillis(expected);
+  }
+
   private long remainingBytes() {
     return ram.dirtyPages() << GuestMemory.PAGE_SHIFT;
   }
@@ -351,7 +412,7 @@ public final class PrecopyMigration {
     return new ConvergenceState(
         syncCount,
         remainingBytes(),
-        counters.bandwidthBytesPerSecond(),
+        absorbedBytesPerSecond(),
         downtimeLimitMillis(),
         TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - startNanos),
         rounds.dirtyPagesRate());

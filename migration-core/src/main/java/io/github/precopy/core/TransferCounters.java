@@ -22,7 +22,9 @@ final class TransferCounters {
 
   private long windowStartNanos;
   private long windowBytes;
-  private long windowPages;
+  private long windowNormal;
+  private long windowZero;
+  private final PageCosts costs = new PageCosts();
 
   private volatile Snapshot published = new Snapshot(0, 0, 0, 0, 0, 0, 0);
 
@@ -49,8 +51,9 @@ final class TransferCounters {
    * @param normal pages sent whole
    * @param zero pages sent as ZERO records
    * @param guestRunning whether the guest ran (precopy) or was paused (downtime)
+   * @return whether the batch closed a window (the bandwidth and page costs were updated)
    */
-  void batch(
+  boolean batch(
       long streamBytes, long bytes, int normal, int zero, boolean guestRunning, long nowNanos) {
     transferred = streamBytes;
     normalPages += normal;
@@ -61,16 +64,26 @@ final class TransferCounters {
       downtimeBytes += bytes;
     }
     windowBytes += bytes;
-    windowPages += normal + zero;
+    windowNormal += normal;
+    windowZero += zero;
     long elapsed = nowNanos - windowStartNanos;
-    if (elapsed >= WINDOW_NANOS) {
+    boolean closed = elapsed >= WINDOW_NANOS;
+    if (closed) {
       bandwidthBytesPerSecond = windowBytes * 1e9 / elapsed;
-      pagesPerSecond = (long) (windowPages * 1e9 / elapsed);
+      pagesPerSecond = (long) ((windowNormal + windowZero) * 1e9 / elapsed);
+      costs.window(elapsed, windowNormal, windowZero);
       windowStartNanos = nowNanos;
       windowBytes = 0;
-      windowPages = 0;
+      windowNormal = 0;
+      windowZero = 0;
     }
     publish();
+    return closed;
+  }
+
+  /** What a page costs to send, by kind, from the windows so far; migration thread only. */
+  PageCosts costs() {
+    return costs;
   }
 
   /** Sets the stream's length (its header, digest and end records count too) and publishes. */

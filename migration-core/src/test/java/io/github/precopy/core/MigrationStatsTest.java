@@ -54,6 +54,7 @@ final class MigrationStatsTest {
         0,
         0,
         0,
+        false,
         0,
         new MigrationStats.Ram(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),
         optimizations,

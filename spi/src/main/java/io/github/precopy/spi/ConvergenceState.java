@@ -5,7 +5,10 @@ package io.github.precopy.spi;
  *
  * @param syncCount dirty-log syncs so far in this migration, this one included (1 after setup)
  * @param remainingBytes bytes still dirty after this sync (QEMU {@code remaining})
- * @param bandwidthBytesPerSecond transfer rate measured over the last window, bytes per second
+ * @param bandwidthBytesPerSecond the rate, bytes per second, at which the engine expects what
+ *     remains to reach the destination during the final copy, by what each kind of page has cost
+ *     lately and with the engine's safety margin applied: {@link #thresholdBytes()} is then what
+ *     the final copy may carry within the downtime limit
  * @param downtimeLimitMillis the configured downtime limit in milliseconds
  * @param elapsedMillis time since the migration started, in milliseconds
  * @param dirtyPagesRate pages dirtied per second over the last sync period

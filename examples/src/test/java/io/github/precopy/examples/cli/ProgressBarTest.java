@@ -20,6 +20,7 @@ final class ProgressBarTest {
         10,
         0,
         0,
+        false,
         0,
         new MigrationStats.Ram(transferred, remaining, 1L << 30, 0, 0, 0, 1, 0, 0, 0, 0, 0),
         Map.of(),

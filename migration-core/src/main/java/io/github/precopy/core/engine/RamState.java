@@ -87,6 +87,24 @@ public final class RamState implements FreePageSink {
     }
   }
 
+  /**
+   * Of the pages still to send, how many the guest ever wrote (the others are known to be zero).
+   * Reads every block's bitmaps: call it now and then, not per page.
+   */
+  public long dirtyPagesWritten() {
+    lock.lock();
+    try {
+      long written = 0;
+      List<RamBlock> blocks = memory.blocks();
+      for (int i = 0; i < bitmaps.length; i++) {
+        written += blocks.get(i).writtenAmong(bitmaps[i]);
+      }
+      return written;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Pages cleared by free-page hints over this migration. */
   long hintedPages() {
     lock.lock();

@@ -146,6 +146,22 @@ public final class RamBlock {
     return (int) crc.getValue();
   }
 
+  /** Whether the page has ever been stored to; a page never stored to is zero. */
+  public boolean isWritten(long page) {
+    checkPage(page);
+    return populated.isDirty(page);
+  }
+
+  /**
+   * How many of {@code pages} (one bit per page of this block) have ever been stored to; the rest
+   * are zero and cost almost nothing to send.
+   *
+   * @throws IllegalArgumentException if {@code pages} is not the block's size
+   */
+  public long writtenAmong(PageBitmap pages) {
+    return populated.cardinalityAnd(pages);
+  }
+
   /** Whether every byte of the page is zero; a page never stored to is, without being read. */
   public boolean isZeroPage(long page) {
     checkPage(page);
