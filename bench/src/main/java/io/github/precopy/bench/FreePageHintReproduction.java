@@ -8,7 +8,6 @@ import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.sim.SimulatedGuest;
 import io.github.precopy.sim.WorkloadOptions;
 import io.github.precopy.sim.Workloads;
-import io.github.precopy.sim.balloon.BalloonDriver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -249,37 +248,26 @@ public final class FreePageHintReproduction implements Callable<Integer> {
     if (hint) {
       config.capability(CAPABILITY);
     }
-    try (SimulatedGuest guest =
-        SimulatedGuest.builder()
-            .memorySize(memoryBytes)
-            .vcpus(4)
-            .seed(seed)
-            .workload(workload, options)
-            .build()) {
-      guest.boot();
-      try (BalloonDriver driver = BalloonDriver.install(guest, true)) {
-        guest.start();
-        Thread.sleep(WARM_UP.toMillis());
-        long workBefore = guest.workDone();
-        MigrationStats stats = engine.startInProcess(guest, destination, config.build()).await();
-        long workDuring = guest.workDone() - workBefore;
-        if (stats.status() != MigrationStatus.COMPLETED) {
-          throw new IllegalStateException("migration did not complete: " + stats);
-        }
-        long running = Math.max(1, stats.totalTimeMillis() - stats.downtimeMillis());
-        Object hinted =
-            stats
-                .optimizations()
-                .getOrDefault(CAPABILITY, Map.of())
-                .getOrDefault("hinted-pages", 0L);
-        return new Run(
-            stats.totalTimeMillis(),
-            stats.downtimeMillis(),
-            stats.ram().transferred(),
-            ((Number) hinted).longValue(),
-            workDuring * 1000.0 / running,
-            stats.verification().mismatches());
+    // The balloon driver is installed in both modes, so that the guests are the same.
+    try (BenchGuest booted = BenchGuest.start(memoryBytes, seed, workload, options, true)) {
+      SimulatedGuest guest = booted.guest();
+      Thread.sleep(WARM_UP.toMillis());
+      long workBefore = guest.workDone();
+      MigrationStats stats = engine.startInProcess(guest, destination, config.build()).await();
+      long workDuring = guest.workDone() - workBefore;
+      if (stats.status() != MigrationStatus.COMPLETED) {
+        throw new IllegalStateException("migration did not complete: " + stats);
       }
+      long running = Math.max(1, stats.totalTimeMillis() - stats.downtimeMillis());
+      Object hinted =
+          stats.optimizations().getOrDefault(CAPABILITY, Map.of()).getOrDefault("hinted-pages", 0L);
+      return new Run(
+          stats.totalTimeMillis(),
+          stats.downtimeMillis(),
+          stats.ram().transferred(),
+          ((Number) hinted).longValue(),
+          workDuring * 1000.0 / running,
+          stats.verification().mismatches());
     }
   }
 

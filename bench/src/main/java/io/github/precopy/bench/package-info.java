@@ -20,10 +20,12 @@
  * <p>{@code ContendersAgreeTest} checks that every contender returns the same answer, so a fast
  * score never comes from a wrong one.
  *
- * <p>Two tools that are not JMH benchmarks run with {@code java -cp bench/target/benchmarks.jar
+ * <p>Four tools that are not JMH benchmarks run with {@code java -cp bench/target/benchmarks.jar
  * CLASS}, and {@code --help} lists their options: {@link
- * io.github.precopy.bench.LoopbackThroughput} (a migration between two JVMs over loopback) and
- * {@link io.github.precopy.bench.FreePageHintReproduction} (the published free-page-hint
- * experiment). They use the engine's public API only.
+ * io.github.precopy.bench.LoopbackThroughput} (a migration between two JVMs over loopback), {@link
+ * io.github.precopy.bench.FreePageHintReproduction} (the published free-page-hint experiment),
+ * {@link io.github.precopy.bench.DowntimeMatrix} (whether the downtime limit is kept) and {@link
+ * io.github.precopy.bench.AutoConvergeComparison} (a guest that outpaces its link, without and with
+ * auto-converge). They use the engine's public API only.
  */
 package io.github.precopy.bench;

@@ -7,6 +7,7 @@ import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine.Command;
 
@@ -28,12 +29,21 @@ final class ToolCommandLineTest {
     return switch (name) {
       case "FreePageHintReproduction" -> new FreePageHintReproduction();
       case "LoopbackThroughput" -> new LoopbackThroughput();
+      case "DowntimeMatrix" -> new DowntimeMatrix();
+      case "AutoConvergeComparison" -> new AutoConvergeComparison();
       default -> new LoopbackDestination();
     };
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"FreePageHintReproduction", "LoopbackThroughput", "LoopbackDestination"})
+  @ValueSource(
+      strings = {
+        "FreePageHintReproduction",
+        "LoopbackThroughput",
+        "LoopbackDestination",
+        "DowntimeMatrix",
+        "AutoConvergeComparison"
+      })
   void helpPrintsTheUsage(String name) {
     int exitCode = run(tool(name), "--help");
 
@@ -43,7 +53,13 @@ final class ToolCommandLineTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"FreePageHintReproduction", "LoopbackThroughput"})
+  @ValueSource(
+      strings = {
+        "FreePageHintReproduction",
+        "LoopbackThroughput",
+        "DowntimeMatrix",
+        "AutoConvergeComparison"
+      })
   void anUnknownOptionIsRejectedBeforeAnythingRuns(String name) {
     int exitCode = run(tool(name), "--memroy", "1g");
 
@@ -56,7 +72,13 @@ final class ToolCommandLineTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"FreePageHintReproduction", "LoopbackThroughput"})
+  @ValueSource(
+      strings = {
+        "FreePageHintReproduction",
+        "LoopbackThroughput",
+        "DowntimeMatrix",
+        "AutoConvergeComparison"
+      })
   void aWrongValueIsOneLineNamingTheOption(String name) {
     int exitCode = run(tool(name), "--memory", "lots");
 
@@ -67,6 +89,27 @@ final class ToolCommandLineTest {
                 assertThat(line)
                     .startsWith(name + ": Invalid value for option '--memory'")
                     .contains("'lots' is not a memory size"));
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "DowntimeMatrix|--transports|udp|--transports takes in-process and tcp, got udp",
+        "DowntimeMatrix|--capabilities|auto-converge|--capabilities takes none and free-page-hint,"
+            + " got auto-converge",
+        "DowntimeMatrix|--workloads|build|--workloads takes idle, compile, hot-set, uniform, got"
+            + " build",
+        "AutoConvergeComparison|--rate-from|guess|--rate-from takes dirty-log or work, got guess",
+        "AutoConvergeComparison|--ratios|2,0|--ratios must be positive, got 0.0"
+      })
+  void aValueOutsideTheChoicesIsOneLineBeforeAnythingRuns(
+      String name, String option, String value, String message) {
+    int exitCode = run(tool(name), option, value);
+
+    assertThat(exitCode).isEqualTo(2);
+    assertThat(out.toString()).isEmpty();
+    assertThat(err.toString().lines().findFirst()).hasValue(name + ": " + message);
   }
 
   /** A tool that meets a memory fault. */

@@ -1,0 +1,66 @@
+package io.github.precopy.bench;
+
+import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.transport.DestinationReport;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The check every measured migration of the bench's migration programs must pass. */
+final class MigrationCheck {
+
+  private MigrationCheck() {}
+
+  /**
+   * Checks that the migration completed (else names its status, its error and the throttle it
+   * reached, if any) and was verified without a mismatch, and, for a destination in another process
+   * ({@code report} not null), that it verified the pages too and read every byte sent.
+   *
+   * @throws BenchmarkFailure saying everything that is not so
+   */
+  static void completedAndVerified(MigrationStats stats, DestinationReport report)
+      throws BenchmarkFailure {
+    if (stats.status() != MigrationStatus.COMPLETED) {
+      long throttle =
+          stats.rounds().stream()
+              .mapToLong(MigrationStats.Round::cpuThrottlePercentage)
+              .max()
+              .orElse(0);
+      throw new BenchmarkFailure(
+          "migration "
+              + stats.status().qemuName()
+              + (stats.errorDescription() == null ? "" : ": " + stats.errorDescription())
+              + (throttle == 0 ? "" : " (throttle reached " + throttle + " %)"));
+    }
+    List<String> problems = new ArrayList<>();
+    MigrationStats.Verification verification = stats.verification();
+    if (verification == null) {
+      problems.add("not verified");
+    } else if (verification.pagesChecked() == 0 || verification.mismatches() != 0) {
+      problems.add(
+          "verification found "
+              + verification.mismatches()
+              + " mismatches in "
+              + verification.pagesChecked()
+              + " pages checked");
+    }
+    if (report != null) {
+      if (!report.verified()) {
+        problems.add(
+            "destination "
+                + (report.completed() ? "did not verify" : "did not complete")
+                + (report.failure() == null ? "" : ": " + report.failure()));
+      }
+      if (report.bytesRead() != stats.ram().transferred()) {
+        problems.add(
+            "destination read "
+                + report.bytesRead()
+                + " stream bytes, source sent "
+                + stats.ram().transferred());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new BenchmarkFailure(String.join("; ", problems));
+    }
+  }
+}
