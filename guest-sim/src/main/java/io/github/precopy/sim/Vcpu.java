@@ -46,11 +46,8 @@ public final class Vcpu {
   private long sequence;
   private volatile long work;
 
-  /** Nanoseconds this vCPU ran (not halted) since it last slept for the throttle. */
-  private long busyNanos;
-
-  /** Nanoseconds halted in {@link #idleUntil} during the step in progress. */
-  private long haltedNanos;
+  /** When the throttle next halts this vCPU ({@link System#nanoTime()}); 0 while unthrottled. */
+  private long throttleDueNanos;
 
   /** Whether the vCPU is inside a piece of guest work; see {@link RunGate}. */
   volatile boolean inStep;
@@ -139,36 +136,34 @@ public final class Vcpu {
    * this returns only after it is resumed.
    */
   public void idleUntil(long deadlineNanos) {
-    long start = System.nanoTime();
     inStep = false;
     long remaining;
     while (!gate.stopping() && (remaining = deadlineNanos - System.nanoTime()) > 0) {
       LockSupport.parkNanos(remaining);
     }
     gate.enter(this);
-    haltedNanos += System.nanoTime() - start;
   }
 
   /**
-   * Runs one step of {@code program}, then, as QEMU's {@code cpu_throttle_thread}, once the vCPU
-   * has run for a time slice of {@value #THROTTLE_SLICE_NANOS} ns, halts it for {@code percent /
-   * (100 - percent)} of the time it ran.
+   * Runs one step of {@code program}, then, as QEMU's {@code cpu_throttle_thread}, halts the vCPU
+   * for {@code percent / (100 - percent)} of a {@value #THROTTLE_SLICE_NANOS} ns slice once a slice
+   * of wall time has passed since the last halt: throttled, a vCPU has {@code 100 - percent} of the
+   * time, whether it works or idles in it (a paced workload so loses its share too).
    */
   void step(VcpuProgram program, int throttlePercent) {
-    long start = System.nanoTime();
-    haltedNanos = 0;
     program.step();
     inStep = false;
     if (throttlePercent == 0) {
-      busyNanos = 0;
+      throttleDueNanos = 0;
       return;
     }
-    busyNanos += System.nanoTime() - start - haltedNanos;
-    if (busyNanos >= THROTTLE_SLICE_NANOS) {
-      long halt = busyNanos * throttlePercent / (100 - throttlePercent);
-      busyNanos = 0;
-      idleUntil(System.nanoTime() + halt);
+    long now = System.nanoTime();
+    if (throttleDueNanos == 0) {
+      throttleDueNanos = now + THROTTLE_SLICE_NANOS;
+    } else if (now - throttleDueNanos >= 0) {
+      idleUntil(now + THROTTLE_SLICE_NANOS * throttlePercent / (100 - throttlePercent));
       inStep = false;
+      throttleDueNanos = System.nanoTime() + THROTTLE_SLICE_NANOS;
     }
   }
 

@@ -68,6 +68,12 @@ public record WorkloadOption(
         name, Kind.RATE, meaning, Units.formatSize((long) defaultRate), "positive", example);
   }
 
+  /** A rate option that does not limit unless given. */
+  static WorkloadOption unlimitedRate(String name, String meaning, String example) {
+    return new WorkloadOption(
+        name, Kind.RATE, meaning, "as fast as the vCPUs run", "positive", example);
+  }
+
   /** {@code first} followed by {@code more}, unmodifiable. */
   static List<WorkloadOption> concat(List<WorkloadOption> first, WorkloadOption... more) {
     List<WorkloadOption> all = new ArrayList<>(first);

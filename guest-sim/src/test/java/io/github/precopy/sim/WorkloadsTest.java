@@ -129,7 +129,10 @@ final class WorkloadsTest {
     assertThat(Workloads.options("hot-set"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"), tuple("in-use", "10%"), tuple("working-set", "25%"));
+            tuple("touched", "50%"),
+            tuple("in-use", "10%"),
+            tuple("working-set", "25%"),
+            tuple("dirty-rate", "as fast as the vCPUs run"));
     assertThat(Workloads.options("uniform"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
@@ -208,7 +211,8 @@ final class WorkloadsTest {
     "idle, '', 65536",
     "compile, '', 134217728",
     "uniform, '', 67108864",
-    "uniform, dirty-rate=8m, 8388608"
+    "uniform, dirty-rate=8m, 8388608",
+    "hot-set, dirty-rate=32m, 33554432"
   })
   void pacedWorkloadsDirtyAtTheirDocumentedRate(String name, String options, long expected)
       throws Exception {

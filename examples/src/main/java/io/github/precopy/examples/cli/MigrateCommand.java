@@ -390,8 +390,13 @@ final class MigrateCommand implements Callable<Integer> {
         if (stats.errorDescription() != null
             && stats.errorDescription().startsWith("convergence policy gave up")) {
           problem +=
-              "; it does not converge: enable --capabilities auto-converge, allow --give-up"
-                  + " switch-over with --max-syncs or --timeout, or raise --max-bandwidth";
+              result.capabilities().contains("auto-converge")
+                  ? "; it does not converge even with the guest throttled to "
+                      + stats.cpuThrottlePercentage()
+                      + " %: allow --give-up switch-over with --max-syncs or --timeout, or raise"
+                      + " --max-bandwidth"
+                  : "; it does not converge: enable --capabilities auto-converge, allow --give-up"
+                      + " switch-over with --max-syncs or --timeout, or raise --max-bandwidth";
         }
       } else if (transport != Transport.FILE && stats.verification() == null) {
         problem = "migration completed but was not verified";

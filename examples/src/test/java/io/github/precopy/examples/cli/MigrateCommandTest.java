@@ -181,6 +181,56 @@ final class MigrateCommandTest {
     assertThat(cli.err().lines())
         .singleElement()
         .asString()
-        .startsWith("precopy migrate: migration failed: convergence policy gave up");
+        .startsWith("precopy migrate: migration failed: convergence policy gave up")
+        .contains("the guest dirties", "MB/s, the migration sends")
+        .endsWith(
+            "it does not converge: enable --capabilities auto-converge, allow --give-up"
+                + " switch-over with --max-syncs or --timeout, or raise --max-bandwidth");
+  }
+
+  @Test
+  void aMigrationThatDoesNotConvergeEvenThrottledSaysHowFarItWasThrottled() {
+    Cli cli = new Cli();
+
+    int exitCode =
+        cli.execute(
+            args(
+                "--workload", "hot-set",
+                "--capabilities", "auto-converge",
+                "--downtime-limit", "1",
+                "--max-syncs", "2",
+                "--give-up", "fail"));
+
+    assertThat(exitCode).isEqualTo(1);
+    assertThat(cli.err().lines())
+        .singleElement()
+        .asString()
+        .containsPattern("it does not converge even with the guest throttled to \\d+ %")
+        .doesNotContain("enable --capabilities auto-converge");
+  }
+
+  @Test
+  void parametersTakeQemusNamesAndTheShorthandsMustNotBeGivenTwice() {
+    Cli twice = new Cli();
+    assertThat(twice.execute(args("--downtime-limit", "300", "--parameter", "downtime-limit=2s")))
+        .isEqualTo(2);
+    assertThat(twice.err())
+        .contains("--parameter downtime-limit and --downtime-limit both set it; give one");
+
+    Cli invalid = new Cli();
+    assertThat(
+            invalid.execute(
+                args("--capabilities", "auto-converge", "--parameter", "max-cpu-throttle=100")))
+        .isEqualTo(2);
+    assertThat(invalid.err())
+        .contains("auto-converge: max-cpu-throttle 100 is not 1 to 99")
+        .doesNotContain("Exception");
+
+    Cli json = new Cli();
+    assertThat(
+            json.execute(
+                args("--parameter", "downtime-limit=2s", "--parameter", "max-bandwidth=1g")))
+        .as(json.err())
+        .isZero();
   }
 }
