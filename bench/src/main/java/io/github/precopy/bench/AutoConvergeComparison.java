@@ -17,6 +17,8 @@ import io.github.precopy.sim.Workloads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -124,6 +126,15 @@ public final class AutoConvergeComparison implements Callable<Integer> {
       paramLabel = "NAME",
       description = "Workload of the guest (default: ${DEFAULT-VALUE}).")
   private String workload;
+
+  @Option(
+      names = "--workload-option",
+      split = ",",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A workload parameter, e.g. dirty-rate=256m for a hot-set paced below memory speed;"
+              + " repeatable.")
+  private Map<String, String> workloadOptions = new LinkedHashMap<>();
 
   @Option(
       names = "--downtime-limit",
@@ -294,10 +305,18 @@ public final class AutoConvergeComparison implements Callable<Integer> {
     return memory;
   }
 
+  private WorkloadOptions options() {
+    WorkloadOptions options = WorkloadOptions.defaults();
+    for (Map.Entry<String, String> option : workloadOptions.entrySet()) {
+      options = options.with(option.getKey(), option.getValue());
+    }
+    return options;
+  }
+
   /** The work rate and the dirty-log rate of a guest of seed 1 running alone. */
   private Rates measureRates() throws InterruptedException {
     try (BenchGuest running =
-            BenchGuest.start(memoryBytes, 1, workload, WorkloadOptions.defaults(), false);
+            BenchGuest.start(memoryBytes, 1, workload, options(), false);
         DirtyTracker tracker = running.guest().memory().startDirtyTracking()) {
       SimulatedGuest guest = running.guest();
       Thread.sleep(SETTLE.toMillis());
@@ -344,7 +363,7 @@ public final class AutoConvergeComparison implements Callable<Integer> {
       config.capability(AUTO_CONVERGE);
     }
     try (BenchGuest running =
-        BenchGuest.start(memoryBytes, seed, workload, WorkloadOptions.defaults(), false)) {
+        BenchGuest.start(memoryBytes, seed, workload, options(), false)) {
       SimulatedGuest guest = running.guest();
       long warmUpStart = System.nanoTime();
       long workBefore = guest.workDone();

@@ -266,8 +266,9 @@ public final class PrecopyMigration {
   private void complete(MigrationStreamWriter writer) throws Exception {
     checkCancelled();
     pausedByMigration = guest.isRunning();
-    guest.pause();
+    // As QEMU's downtime, ours starts when the guest is asked to stop: stopping it is part of it.
     long pauseNanos = ticker.nanoTime();
+    guest.pause();
     PageBitmap[] inUse = inUsePages();
     optimizations.notify(PrecopyPhase.COMPLETE);
     ram.acceptHints(false);

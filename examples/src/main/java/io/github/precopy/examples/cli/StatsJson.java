@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The JSON form of a run, with QEMU's {@code query-migrate} names: {@code status}, {@code
- * total-time}, {@code setup-time}, {@code downtime}, {@code expected-downtime} (only while the
+ * total-time}, {@code setup-time}, {@code downtime}, {@code downtime-limit-exceeded} (true, only
+ * when the downtime broke the limit), {@code expected-downtime} (only while the
  * migration is active, as QEMU reports it), {@code cpu-throttle-percentage} (only when the guest
  * was throttled: the throttle at the last sync), {@code ram}, each enabled capability's figures
  * under its name (e.g. {@code free-page-hint}), {@code verification} (null when the destination is
@@ -61,6 +62,9 @@ final class StatsJson {
     node.put("total-time", stats.totalTimeMillis());
     node.put("setup-time", stats.setupTimeMillis());
     node.put("downtime", stats.downtimeMillis());
+    if (stats.downtimeLimitExceeded()) {
+      node.put("downtime-limit-exceeded", true);
+    }
     if (stats.status() == MigrationStatus.ACTIVE) {
       node.put("expected-downtime", stats.expectedDowntimeMillis());
     }

@@ -21,7 +21,7 @@ final class TextReport {
     List<String[]> rows = new ArrayList<>();
     rows.add(row("status", stats.status().qemuName()));
     rows.add(row("total time", millis(stats.totalTimeMillis())));
-    rows.add(row("downtime", millis(stats.downtimeMillis())));
+    rows.add(row("downtime", downtime(stats)));
     rows.add(row("setup time", millis(stats.setupTimeMillis())));
     rows.add(
         row(
@@ -61,6 +61,11 @@ final class TextReport {
     return table(rows);
   }
 
+  /** The downtime, marked when it broke the limit. */
+  private static String downtime(MigrationStats stats) {
+    return millis(stats.downtimeMillis()) + (stats.downtimeLimitExceeded() ? " (over the limit)" : "");
+  }
+
   /** Runs side by side, the first being the legacy run the others are compared with. */
   static String compare(List<RunResult> runs) {
     RunResult legacy = runs.get(0);
@@ -68,7 +73,7 @@ final class TextReport {
     rows.add(header(runs));
     rows.add(line(runs, "status", r -> r.stats().status().qemuName()));
     rows.add(line(runs, "total time", r -> millis(r.stats().totalTimeMillis())));
-    rows.add(line(runs, "downtime", r -> millis(r.stats().downtimeMillis())));
+    rows.add(line(runs, "downtime", r -> downtime(r.stats())));
     rows.add(line(runs, "bytes sent", r -> Sizes.format(r.stats().ram().transferred())));
     rows.add(line(runs, "pages sent (normal)", r -> count(r.stats().ram().normal())));
     rows.add(line(runs, "zero pages", r -> count(r.stats().ram().duplicate())));
