@@ -34,8 +34,9 @@ import picocli.CommandLine.Spec;
  *
  * <p>Guests are set up as in {@link FreePageHintReproduction}: 4 vCPUs, the balloon driver
  * installed in both modes (so the guests are the same), the workload running 2 s before migrating.
- * {@code idle} and {@code compile} migrate at unlimited bandwidth; {@code hot-set} outpaces any
- * link, so it migrates at {@code --max-bandwidth} with capability {@code auto-converge}. Every
+ * {@code idle} and {@code compile} migrate at unlimited bandwidth; {@code hot-set}, paced at five
+ * times {@code --max-bandwidth}, migrates at that bandwidth with capability {@code auto-converge}
+ * (first throttle 60 %, then +20 %). Every
  * migration is bounded by {@link ConvergencePolicies#untilStalled} (30 syncs without a new low,
  * then it fails). The in-process destination is allocated and written once per memory size; a TCP
  * destination is a {@link LoopbackDestination} in a JVM of its own (preallocated memory, one
