@@ -16,10 +16,10 @@ import io.github.precopy.sim.WorkloadOptions;
 import io.github.precopy.sim.Workloads;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -315,8 +315,7 @@ public final class AutoConvergeComparison implements Callable<Integer> {
 
   /** The work rate and the dirty-log rate of a guest of seed 1 running alone. */
   private Rates measureRates() throws InterruptedException {
-    try (BenchGuest running =
-            BenchGuest.start(memoryBytes, 1, workload, options(), false);
+    try (BenchGuest running = BenchGuest.start(memoryBytes, 1, workload, options(), false);
         DirtyTracker tracker = running.guest().memory().startDirtyTracking()) {
       SimulatedGuest guest = running.guest();
       Thread.sleep(SETTLE.toMillis());
@@ -362,8 +361,7 @@ public final class AutoConvergeComparison implements Callable<Integer> {
     if (autoConverge) {
       config.capability(AUTO_CONVERGE);
     }
-    try (BenchGuest running =
-        BenchGuest.start(memoryBytes, seed, workload, options(), false)) {
+    try (BenchGuest running = BenchGuest.start(memoryBytes, seed, workload, options(), false)) {
       SimulatedGuest guest = running.guest();
       long warmUpStart = System.nanoTime();
       long workBefore = guest.workDone();

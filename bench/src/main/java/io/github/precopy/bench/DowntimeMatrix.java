@@ -36,13 +36,13 @@ import picocli.CommandLine.Spec;
  * installed in both modes (so the guests are the same), the workload running 2 s before migrating.
  * {@code idle} and {@code compile} migrate at unlimited bandwidth; {@code hot-set}, paced at five
  * times {@code --max-bandwidth}, migrates at that bandwidth with capability {@code auto-converge}
- * (first throttle 60 %, then +20 %). Every
- * migration is bounded by {@link ConvergencePolicies#untilStalled} (30 syncs without a new low,
- * then it fails). The in-process destination is allocated and written once per memory size; a TCP
- * destination is a {@link LoopbackDestination} in a JVM of its own (preallocated memory, one
- * channel, plain TCP on 127.0.0.1), one per case. A run that does not complete verified (at both
- * ends over TCP) fails its case and stops the program with exit status 1; with {@code --keep-going}
- * the failure is reported, the case left out of the counts, and the program goes on.
+ * (first throttle 60 %, then +20 %). Every migration is bounded by {@link
+ * ConvergencePolicies#untilStalled} (30 syncs without a new low, then it fails). The in-process
+ * destination is allocated and written once per memory size; a TCP destination is a {@link
+ * LoopbackDestination} in a JVM of its own (preallocated memory, one channel, plain TCP on
+ * 127.0.0.1), one per case. A run that does not complete verified (at both ends over TCP) fails its
+ * case and stops the program with exit status 1; with {@code --keep-going} the failure is reported,
+ * the case left out of the counts, and the program goes on.
  *
  * <pre>{@code
  * java -cp bench/target/benchmarks.jar io.github.precopy.bench.DowntimeMatrix --runs 3

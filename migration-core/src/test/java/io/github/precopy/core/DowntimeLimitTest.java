@@ -21,7 +21,8 @@ final class DowntimeLimitTest {
   void aDowntimeOverTheLimitIsReportedAsExceeded() throws Exception {
     try (TestGuest guest = TestGuest.filled(4 * MIB, 1);
         GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
-      MigrationConfig config = MigrationConfig.builder().downtimeLimit(Duration.ofMillis(1)).build();
+      MigrationConfig config =
+          MigrationConfig.builder().downtimeLimit(Duration.ofMillis(1)).build();
 
       MigrationStats stats =
           MigrationEngine.create()
@@ -38,16 +39,20 @@ final class DowntimeLimitTest {
   void aDowntimeWithinTheLimitIsNot() throws Exception {
     try (TestGuest guest = TestGuest.filled(4 * MIB, 2);
         GuestMemory destination = GuestMemory.anonymous(4 * MIB)) {
-      MigrationConfig config = MigrationConfig.builder().downtimeLimit(Duration.ofSeconds(20)).build();
+      MigrationConfig config =
+          MigrationConfig.builder().downtimeLimit(Duration.ofSeconds(20)).build();
 
-      MigrationStats stats = MigrationEngine.create().startInProcess(guest, destination, config).await();
+      MigrationStats stats =
+          MigrationEngine.create().startInProcess(guest, destination, config).await();
 
       assertThat(stats.status()).isEqualTo(MigrationStatus.COMPLETED);
       assertThat(stats.downtimeLimitExceeded()).isFalse();
     }
   }
 
-  /** A guest whose pause takes a while after it has stopped its writers (it is part of downtime). */
+  /**
+   * A guest whose pause takes a while after it has stopped its writers (it is part of downtime).
+   */
   private record SlowToPause(TestGuest guest, long pauseMillis) implements Guest {
     @Override
     public GuestMemory memory() {

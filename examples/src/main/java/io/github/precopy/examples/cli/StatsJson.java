@@ -13,12 +13,12 @@ import java.util.Map;
 /**
  * The JSON form of a run, with QEMU's {@code query-migrate} names: {@code status}, {@code
  * total-time}, {@code setup-time}, {@code downtime}, {@code downtime-limit-exceeded} (true, only
- * when the downtime broke the limit), {@code expected-downtime} (only while the
- * migration is active, as QEMU reports it), {@code cpu-throttle-percentage} (only when the guest
- * was throttled: the throttle at the last sync), {@code ram}, each enabled capability's figures
- * under its name (e.g. {@code free-page-hint}), {@code verification} (null when the destination is
- * elsewhere), {@code rounds}, {@code error-desc} (only when there is an error, as in QEMU), and
- * {@code capabilities} and {@code guest} to say what ran. Times in ms, sizes in bytes.
+ * when the downtime broke the limit), {@code expected-downtime} (only while the migration is
+ * active, as QEMU reports it), {@code cpu-throttle-percentage} (only when the guest was throttled:
+ * the throttle at the last sync), {@code ram}, each enabled capability's figures under its name
+ * (e.g. {@code free-page-hint}), {@code verification} (null when the destination is elsewhere),
+ * {@code rounds}, {@code error-desc} (only when there is an error, as in QEMU), and {@code
+ * capabilities} and {@code guest} to say what ran. Times in ms, sizes in bytes.
  */
 final class StatsJson {
 

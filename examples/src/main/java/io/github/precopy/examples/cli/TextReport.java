@@ -63,7 +63,8 @@ final class TextReport {
 
   /** The downtime, marked when it broke the limit. */
   private static String downtime(MigrationStats stats) {
-    return millis(stats.downtimeMillis()) + (stats.downtimeLimitExceeded() ? " (over the limit)" : "");
+    return millis(stats.downtimeMillis())
+        + (stats.downtimeLimitExceeded() ? " (over the limit)" : "");
   }
 
   /** Runs side by side, the first being the legacy run the others are compared with. */
