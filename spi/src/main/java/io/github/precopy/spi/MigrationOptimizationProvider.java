@@ -36,4 +36,14 @@ public interface MigrationOptimizationProvider {
    * @return a new optimisation, notified of every phase of this migration
    */
   MigrationOptimization create(OptimizationContext context);
+
+  /**
+   * The page codec this capability contributes, or null (the default): a migration that enables the
+   * capability encodes the pages it sends again with it, and the stream names it by this
+   * capability. A destination asks every provider on its class path for the codecs the stream
+   * names, whether or not a capability is enabled there.
+   */
+  default PageCodec pageCodec() {
+    return null;
+  }
 }
