@@ -1,5 +1,6 @@
 package io.github.precopy.spi;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,5 +46,13 @@ public interface MigrationOptimizationProvider {
    */
   default PageCodec pageCodec() {
     return null;
+  }
+
+  /**
+   * The frame codecs this plugin contributes (none by default), each selected by name through the
+   * parameter {@code multifd-compression}, whether or not this capability is enabled.
+   */
+  default List<FrameCodec> frameCodecs() {
+    return List.of();
   }
 }
