@@ -36,6 +36,15 @@ public interface MigrationOptimization extends AutoCloseable {
     return Map.of();
   }
 
+  /**
+   * The encoder of the pages this migration sends again, or null (the default) to send them as they
+   * are. Read once, before the first phase; used only when the provider contributes a {@link
+   * MigrationOptimizationProvider#pageCodec()}, which names the encoding in the stream.
+   */
+  default PageEncoder pageEncoder() {
+    return null;
+  }
+
   /** Releases what the optimisation holds. Called once, after {@link PrecopyPhase#CLEANUP}. */
   @Override
   default void close() {}

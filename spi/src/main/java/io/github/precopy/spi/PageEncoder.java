@@ -4,8 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * Encodes pages that the source sends again, such as QEMU's XBZRLE (a delta against the copy sent
- * before). One encoder serves one migration; the engine calls it on the migration thread only, for
- * pages sent after the bulk round (as QEMU), and sends the page whole when it declines.
+ * before). One encoder serves one migration ({@link MigrationOptimization#pageEncoder()}); the
+ * engine calls it on the migration thread only, for pages sent after the bulk round (as QEMU), and
+ * sends the page whole when it declines.
  *
  * <p>The encoder learns everything the destination comes to hold for the pages it is asked about: a
  * page it declines travels as exactly the bytes given to {@link #encode}, and a page found to be

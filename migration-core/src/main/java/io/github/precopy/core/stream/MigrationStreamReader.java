@@ -5,10 +5,13 @@ import static io.github.precopy.core.stream.StreamFormat.BE32;
 import static io.github.precopy.core.stream.StreamFormat.BE64;
 import static io.github.precopy.core.stream.StreamFormat.BLOCK_ID_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.CHECKSUM_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.ENCODED_HEADER_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.EOS_PAYLOAD_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_BITS;
+import static io.github.precopy.core.stream.StreamFormat.FLAG_CODECS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_CONTINUE;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_DIGEST;
+import static io.github.precopy.core.stream.StreamFormat.FLAG_ENCODED;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_EOS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_PAGE;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_ZERO;
@@ -19,8 +22,11 @@ import static io.github.precopy.core.stream.StreamFormat.MAGIC;
 import static io.github.precopy.core.stream.StreamFormat.MASK_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_BLOCKS;
 import static io.github.precopy.core.stream.StreamFormat.MAX_CHANNELS;
+import static io.github.precopy.core.stream.StreamFormat.MAX_CODEC_NAME_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.MAX_ENCODED_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_FRAME_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_NAME_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.MAX_PAGE_CODECS;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SHIFT;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SIZE;
 import static io.github.precopy.core.stream.StreamFormat.PRELUDE_BYTES;
@@ -54,6 +60,8 @@ public final class MigrationStreamReader {
   public static final int PAGE = FLAG_PAGE;
   public static final int EOS = FLAG_EOS;
   public static final int DIGEST = FLAG_DIGEST;
+  public static final int ENCODED = FLAG_ENCODED;
+  public static final int CODECS = FLAG_CODECS;
 
   private final InputStream in;
   private final FrameWatcher watcher;
@@ -78,6 +86,9 @@ public final class MigrationStreamReader {
   private long page;
   private byte fill;
   private int payloadOffset;
+  private int payloadLength;
+  private int codecId;
+  private List<String> pageCodecs = List.of();
   private long digestMask;
 
   public MigrationStreamReader(InputStream in) {
@@ -258,8 +269,9 @@ public final class MigrationStreamReader {
   }
 
   /**
-   * Decodes the next record and returns its kind: {@link #ZERO}, {@link #PAGE}, {@link #DIGEST} or
-   * {@link #EOS} (whose counts have then been checked).
+   * Decodes the next record and returns its kind: {@link #ZERO}, {@link #PAGE}, {@link #ENCODED},
+   * {@link #DIGEST}, {@link #EOS} (whose counts have then been checked), or {@link #CODECS} (only
+   * as the channel's first record: the codecs it names are then in {@link #pageCodecs()}).
    */
   public int next() throws IOException {
     recordIndex++;
@@ -277,17 +289,51 @@ public final class MigrationStreamReader {
               + Long.toHexString(word));
     }
     int kind = flags & ~FLAG_CONTINUE;
-    if (kind == ZERO || kind == PAGE || kind == DIGEST) {
+    if (kind == ZERO || kind == PAGE || kind == DIGEST || kind == ENCODED) {
       readBlockRecord(flags, offset, kind);
     } else if (kind == EOS) {
       readEndOfStream(word);
+    } else if (kind == CODECS) {
+      readCodecs(word);
     } else {
       throw recordError(
           "flags 0x"
               + Integer.toHexString(flags)
-              + " do not name exactly one of ZERO, PAGE, DIGEST, EOS");
+              + " do not name exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS, CODECS");
     }
     return kind;
+  }
+
+  /** The CODECS record: a count, then each page codec's name, length-prefixed. */
+  private void readCodecs(long word) throws IOException {
+    if (word != FLAG_CODECS) {
+      throw recordError("codecs word 0x" + Long.toHexString(word) + " is not 0x100");
+    }
+    if (recordIndex != 0) {
+      throw recordError("a CODECS record after the channel's first record");
+    }
+    ensure(1, "codec count");
+    int count = Byte.toUnsignedInt(buffer[position++]);
+    if (count == 0 || count > MAX_PAGE_CODECS) {
+      throw recordError("codec count " + count + " not in [1, " + MAX_PAGE_CODECS + "]");
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ensure(1, "codec name length");
+      int length = Byte.toUnsignedInt(buffer[position++]);
+      if (length == 0 || length > MAX_CODEC_NAME_BYTES) {
+        throw recordError(
+            "codec " + i + ": name length " + length + " not in [1, " + MAX_CODEC_NAME_BYTES + "]");
+      }
+      ensure(length, "codec name");
+      String name = new String(buffer, position, length, StandardCharsets.US_ASCII);
+      if (!name.matches("[a-z0-9][a-z0-9-]*") || names.contains(name)) {
+        throw recordError("codec " + i + ": name \"" + name + "\" is not a capability name or is repeated");
+      }
+      names.add(name);
+      position += length;
+    }
+    pageCodecs = List.copyOf(names);
   }
 
   private void readBlockRecord(int flags, long offset, int kind) throws IOException {
@@ -336,6 +382,24 @@ public final class MigrationStreamReader {
     if (kind == ZERO) {
       ensure(1, "ZERO fill byte");
       fill = buffer[position++];
+      pageRecords++;
+    } else if (kind == ENCODED) {
+      ensure(ENCODED_HEADER_BYTES, "ENCODED codec and length");
+      int id = Byte.toUnsignedInt(buffer[position]);
+      int length = Short.toUnsignedInt((short) BE16.get(buffer, position + 1));
+      if (id >= pageCodecs.size()) {
+        throw recordError(
+            "codec id " + id + " not among the " + pageCodecs.size() + " codecs the stream named");
+      }
+      if (length == 0 || length > MAX_ENCODED_BYTES) {
+        throw recordError("encoded length " + length + " not in [1, " + MAX_ENCODED_BYTES + "]");
+      }
+      position += ENCODED_HEADER_BYTES;
+      ensure(length, "ENCODED payload");
+      codecId = id;
+      payloadOffset = position;
+      payloadLength = length;
+      position += length;
       pageRecords++;
     } else if (kind == PAGE) {
       ensure(PAGE_SIZE, "PAGE payload");
@@ -409,7 +473,22 @@ public final class MigrationStreamReader {
     }
   }
 
-  /** The block of the last ZERO, PAGE or DIGEST record. */
+  /** The page codecs the stream's CODECS record named, in id order; empty without one. */
+  public List<String> pageCodecs() {
+    return pageCodecs;
+  }
+
+  /** The codec id of the last ENCODED record. */
+  public int codecId() {
+    return codecId;
+  }
+
+  /** The length of the last ENCODED record's encoding, which starts at {@link #payloadOffset()}. */
+  public int payloadLength() {
+    return payloadLength;
+  }
+
+  /** The block of the last ZERO, PAGE, ENCODED or DIGEST record. */
   public RamBlock block() {
     return block;
   }

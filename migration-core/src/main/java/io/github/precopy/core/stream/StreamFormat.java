@@ -53,12 +53,26 @@ public final class StreamFormat {
   public static final int FLAG_EOS = 0x10;
   public static final int FLAG_CONTINUE = 0x20;
   public static final int FLAG_DIGEST = 0x40;
+  public static final int FLAG_ENCODED = 0x80;
+  public static final int FLAG_CODECS = 0x100;
+
+  /** Most page codecs one stream names. */
+  public static final int MAX_PAGE_CODECS = 16;
+
+  /** Longest codec name, in bytes (a capability or codec name: ASCII). */
+  public static final int MAX_CODEC_NAME_BYTES = 63;
+
+  /** Longest encoding of a page: shorter than the page, or it goes whole. */
+  public static final int MAX_ENCODED_BYTES = PAGE_SIZE - 1;
+
+  /** Codec id and length before an encoded page's bytes. */
+  public static final int ENCODED_HEADER_BYTES = 1 + 2;
 
   /** The low bits of a record word that hold flags; the rest is the page-aligned offset. */
   public static final long FLAG_BITS = PAGE_SIZE - 1;
 
   public static final int KNOWN_FLAGS =
-      FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST;
+      FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST | FLAG_ENCODED | FLAG_CODECS;
 
   public static final int WORD_BYTES = 8;
   public static final int BLOCK_ID_BYTES = 4;
