@@ -19,12 +19,13 @@ record ReportLine(DestinationReport report, long receiveMillis) {
   String format() {
     return String.format(
         Locale.ROOT,
-        "%s\tcompleted=%b\tnormal=%d\tzero=%d\tbytesRead=%d\tpagesVerified=%d\tmismatches=%d"
+        "%s\tcompleted=%b\tnormal=%d\tzero=%d\tencoded=%d\tbytesRead=%d\tpagesVerified=%d\tmismatches=%d"
             + "\treceiveMillis=%d\tfailure=%s",
         PREFIX,
         report.completed(),
         report.normalPages(),
         report.zeroPages(),
+        report.encodedPages(),
         report.bytesRead(),
         report.pagesVerified(),
         report.mismatches(),
@@ -53,6 +54,7 @@ record ReportLine(DestinationReport report, long receiveMillis) {
             Boolean.parseBoolean(field(fields, "completed")),
             number(fields, "normal"),
             number(fields, "zero"),
+            number(fields, "encoded"),
             number(fields, "bytesRead"),
             number(fields, "pagesVerified"),
             number(fields, "mismatches"),

@@ -49,9 +49,9 @@ final class ToolInputTest {
 
   @Test
   void reportLine_roundTripsTheDestinationsReport() {
-    DestinationReport verified = new DestinationReport(true, 16384, 0, 67311748, 16384, 0, null);
+    DestinationReport verified = new DestinationReport(true, 16384, 0, 0, 67311748, 16384, 0, null);
     DestinationReport failed =
-        new DestinationReport(false, 3, 1, 4096, 0, 0, "bad frame\tat 12\nchannel 0");
+        new DestinationReport(false, 3, 1, 0, 4096, 0, 0, "bad frame\tat 12\nchannel 0");
     assertThat(ReportLine.parse(new ReportLine(verified, 53).format()))
         .isEqualTo(new ReportLine(verified, 53));
     assertThat(ReportLine.parse(new ReportLine(failed, 7).format()).report().failure())

@@ -78,7 +78,8 @@ public final class MigrationEngine {
    * Checks, without starting anything, that this engine can run a migration with {@code config}.
    *
    * @throws IllegalArgumentException if a capability is unknown (the message lists the available
-   *     ones) or refuses the options
+   *     ones) or refuses the options, two enabled capabilities encode pages, or {@code
+   *     multifd-compression} names no codec of the plugins or its codec refuses the options
    */
   public void check(MigrationConfig config) {
     registry.check(config.capabilities(), config.options());
@@ -174,6 +175,7 @@ public final class MigrationEngine {
               optimizations,
               context,
               connection,
+              registry.frameCodec(config.options()),
               ticker);
     } catch (RuntimeException | Error e) {
       dirtyTracker.close();

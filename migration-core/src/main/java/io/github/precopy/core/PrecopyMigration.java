@@ -3,6 +3,7 @@ package io.github.precopy.core;
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.engine.Connection;
 import io.github.precopy.core.engine.MigrationContext;
+import io.github.precopy.core.engine.OptimizationRegistry;
 import io.github.precopy.core.engine.Optimizations;
 import io.github.precopy.core.engine.RamState;
 import io.github.precopy.core.memory.DirtyTracker;
@@ -13,10 +14,16 @@ import io.github.precopy.core.stream.MigrationStreamWriter;
 import io.github.precopy.spi.ConvergencePolicy;
 import io.github.precopy.spi.ConvergencePolicy.Decision;
 import io.github.precopy.spi.ConvergenceState;
+import io.github.precopy.spi.FrameCodec;
 import io.github.precopy.spi.PrecopyPhase;
 import io.github.precopy.spi.SyncPeriod;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +34,8 @@ import java.util.function.Consumer;
  *
  * <pre>
  * SETUP:    all pages dirty → BEFORE_BITMAP_SYNC, sync, AFTER_BITMAP_SYNC → SETUP
- * ACTIVE:   send dirty pages in block and page order (ZERO record or whole page), rate-limited in
+ * ACTIVE:   send dirty pages in block and page order (ZERO record, whole page, or after the bulk
+ *           round the page codec's encoding), rate-limited in
  *           100 ms windows; when remaining ≤ bandwidth × downtime-limit, or once the policy's
  *           deadline has passed (checked every batch): BEFORE, sync, AFTER, then the convergence
  *           policy: continue, stop-and-copy or abort
@@ -84,6 +92,13 @@ public final class PrecopyMigration {
   private volatile MigrationStats.Verification verification;
   private boolean pausedByMigration;
 
+  /** The frame codec that compresses the stream, or null. */
+  private final FrameCodec frameCodec;
+
+  private final byte[] pageCopy = new byte[GuestMemory.PAGE_SIZE];
+  private ByteBuffer encodedPage;
+  private volatile MigrationStreamWriter openWriter;
+
   PrecopyMigration(
       Guest guest,
       MigrationConfig config,
@@ -93,8 +108,10 @@ public final class PrecopyMigration {
       Optimizations optimizations,
       MigrationContext context,
       Connection connection,
+      FrameCodec frameCodec,
       Ticker ticker) {
     this.guest = guest;
+    this.frameCodec = frameCodec;
     this.config = config;
     this.policy = policy;
     this.ram = ram;
@@ -181,16 +198,36 @@ public final class PrecopyMigration {
             sent.pagesPerSecond(),
             sent.precopyBytes(),
             sent.downtimeBytes()),
-        optimizations.statistics(),
+        statistics(),
         verification,
         rounds.rounds(),
         error);
+  }
+
+  /** The optimisations' figures, and the frame codec's under {@code multifd-compression}. */
+  private Map<String, Map<String, Object>> statistics() {
+    Map<String, Map<String, Object>> figures = optimizations.statistics();
+    MigrationStreamWriter writer = openWriter;
+    if (frameCodec == null || writer == null) {
+      return figures;
+    }
+    long before = writer.uncompressedBytes();
+    long after = writer.bytesWritten();
+    Map<String, Object> compression = new LinkedHashMap<>();
+    compression.put("codec", frameCodec.name());
+    compression.put("uncompressed-bytes", before);
+    compression.put("compressed-bytes", after);
+    compression.put("compression-rate", after == 0 ? 0.0 : (double) before / after);
+    Map<String, Map<String, Object>> all = new TreeMap<>(figures);
+    all.put(OptimizationRegistry.MULTIFD_COMPRESSION, compression);
+    return all;
   }
 
   private void run() {
     MigrationStreamWriter writer = null;
     try {
       writer = connection.open();
+      openWriter = writer;
       setup(writer);
       status = MigrationStatus.ACTIVE;
       iterate(writer);
@@ -215,7 +252,15 @@ public final class PrecopyMigration {
   }
 
   private void setup(MigrationStreamWriter writer) throws Exception {
-    writer.writeHeader(guest.memory().blocks());
+    Optimizations.PageEncoding encoding = optimizations.pageEncoding();
+    if (encoding != null) {
+      encodedPage = ByteBuffer.allocate(encoding.maxEncodedBytes());
+    }
+    writer.writeHeader(
+        guest.memory().blocks(),
+        encoding == null ? List.of() : List.of(encoding.capability()),
+        frameCodec,
+        config.options());
     ram.markAllDirty();
     ram.acceptHints(true);
     sync(true);
@@ -303,13 +348,19 @@ public final class PrecopyMigration {
     }
   }
 
-  /** Sends one batch of pages, each as a ZERO record or whole; returns the bytes it took. */
+  /**
+   * Sends one batch of pages, each as a ZERO record, whole, or (after the bulk round, as QEMU's
+   * XBZRLE) as the page encoder's encoding or not at all when it finds the page unchanged; returns
+   * the bytes it took.
+   */
   private long send(
       MigrationStreamWriter writer, int[] blocks, long[] pages, int count, boolean guestRunning)
       throws Exception {
     List<RamBlock> ramBlocks = guest.memory().blocks();
+    Optimizations.PageEncoding encoding = syncCount > 1 ? optimizations.pageEncoding() : null;
     long before = writer.bytesWritten();
     int zero = 0;
+    int normal = 0;
     for (int i = 0; i < count; i++) {
       RamBlock block = ramBlocks.get(blocks[i]);
       if (block.isWritten(pages[i])) {
@@ -318,17 +369,88 @@ public final class PrecopyMigration {
       if (block.isZeroPage(pages[i])) {
         writer.writeZeroPage(block, pages[i]);
         zero++;
-      } else {
+        if (encoding != null) {
+          encoding = zeroSent(encoding, blocks[i], pages[i]);
+        }
+      } else if (encoding == null) {
         writer.writePage(block, pages[i]);
+        normal++;
+      } else {
+        if (!sendEncoded(writer, encoding, block, blocks[i], pages[i])) {
+          normal++;
+        }
+        encoding = optimizations.pageEncoding();
       }
     }
     long after = writer.bytesWritten();
-    if (counters.batch(after, after - before, count - zero, zero, guestRunning, ticker.nanoTime())
+    if (counters.batch(
+            after,
+            after - before,
+            normal,
+            count - zero - normal,
+            zero,
+            guestRunning,
+            ticker.nanoTime())
         && guestRunning) {
       refreshEstimate();
     }
     rounds.pagesSent(count);
     return after - before;
+  }
+
+  /** Tells the encoder of a ZERO record; returns the encoding still in use (null if it failed). */
+  private Optimizations.PageEncoding zeroSent(
+      Optimizations.PageEncoding encoding, int block, long page) {
+    try {
+      encoding.encoder().zeroSent(block, page);
+      return encoding;
+    } catch (RuntimeException e) {
+      optimizations.encoderFailed(e);
+      return null;
+    }
+  }
+
+  /**
+   * Sends a data page through the page encoder: its encoding, nothing if unchanged, or the copy it
+   * saw whole when it declines or fails. Returns whether the page went whole.
+   */
+  private boolean sendEncoded(
+      MigrationStreamWriter writer,
+      Optimizations.PageEncoding encoding,
+      RamBlock block,
+      int blockIndex,
+      long page)
+      throws IOException {
+    block.readPage(page, pageCopy, 0);
+    ByteBuffer out = encodedPage.clear();
+    int length;
+    try {
+      length = encoding.encoder().encode(blockIndex, page, pageCopy, 0, out);
+      if (length < -1
+          || length > encoding.maxEncodedBytes()
+          || (length >= 0 && out.position() != length)) {
+        throw new IllegalStateException(
+            "encoder returned "
+                + length
+                + " for a page, having written "
+                + out.position()
+                + " of at most "
+                + encoding.maxEncodedBytes()
+                + " bytes");
+      }
+    } catch (RuntimeException e) {
+      optimizations.encoderFailed(e);
+      length = -1;
+    }
+    if (length > 0) {
+      writer.writeEncodedPage(block, page, 0, out.array(), 0, length);
+      return false;
+    }
+    if (length < 0) {
+      writer.writePage(block, page, pageCopy, 0);
+      return true;
+    }
+    return false;
   }
 
   private void sync(boolean guestRunning) {

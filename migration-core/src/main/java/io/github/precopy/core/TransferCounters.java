@@ -22,7 +22,7 @@ final class TransferCounters {
 
   private long windowStartNanos;
   private long windowBytes;
-  private long windowNormal;
+  private long windowData;
   private long windowZero;
   private final PageCosts costs = new PageCosts();
 
@@ -49,12 +49,19 @@ final class TransferCounters {
    * @param streamBytes the stream's length after the batch, headers and records included
    * @param bytes bytes the batch added to the stream
    * @param normal pages sent whole
+   * @param encoded data pages not sent whole: encoded by a page codec, or found unchanged
    * @param zero pages sent as ZERO records
    * @param guestRunning whether the guest ran (precopy) or was paused (downtime)
    * @return whether the batch closed a window (the bandwidth and page costs were updated)
    */
   boolean batch(
-      long streamBytes, long bytes, int normal, int zero, boolean guestRunning, long nowNanos) {
+      long streamBytes,
+      long bytes,
+      int normal,
+      int encoded,
+      int zero,
+      boolean guestRunning,
+      long nowNanos) {
     transferred = streamBytes;
     normalPages += normal;
     zeroPages += zero;
@@ -64,17 +71,17 @@ final class TransferCounters {
       downtimeBytes += bytes;
     }
     windowBytes += bytes;
-    windowNormal += normal;
+    windowData += normal + encoded;
     windowZero += zero;
     long elapsed = nowNanos - windowStartNanos;
     boolean closed = elapsed >= WINDOW_NANOS;
     if (closed) {
       bandwidthBytesPerSecond = windowBytes * 1e9 / elapsed;
-      pagesPerSecond = (long) ((windowNormal + windowZero) * 1e9 / elapsed);
-      costs.window(elapsed, windowNormal, windowZero);
+      pagesPerSecond = (long) ((windowData + windowZero) * 1e9 / elapsed);
+      costs.window(elapsed, windowData, windowZero);
       windowStartNanos = nowNanos;
       windowBytes = 0;
-      windowNormal = 0;
+      windowData = 0;
       windowZero = 0;
     }
     publish();

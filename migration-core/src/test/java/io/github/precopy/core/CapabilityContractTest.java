@@ -69,7 +69,8 @@ final class CapabilityContractTest {
 
       assertThatThrownBy(() -> engine.startInProcess(guest, destination, config))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("unknown capability free-page-hint; available: present, service-loaded-test");
+          .hasMessage(
+              "unknown capability free-page-hint; available: present, service-loaded-test, test-delta");
       assertThat(guest.isRunning()).isTrue();
       try (DirtyTracker tracker = guest.memory().startDirtyTracking()) {
         assertThat(tracker.drainInto(block, new PageBitmap(block.pageCount())))

@@ -81,7 +81,8 @@ final class EngineModuleTest {
                 })
             .build();
 
-    assertThat(engine.capabilities()).containsExactly("from-a-module", "service-loaded-test");
+    assertThat(engine.capabilities())
+        .containsExactly("from-a-module", "service-loaded-test", "test-delta");
   }
 
   @Test

@@ -21,8 +21,8 @@ final class TransferCountersTest {
 
   @Test
   void countsNormalAndZeroPagesAndTakesTheStreamLengthAsTransferred() {
-    counters.batch(1_000 + 8_300, 8_300, 2, 1, true, START + MS);
-    counters.batch(1_000 + 8_300 + 40, 40, 0, 4, true, START + 2 * MS);
+    counters.batch(1_000 + 8_300, 8_300, 2, 0, 1, true, START + MS);
+    counters.batch(1_000 + 8_300 + 40, 40, 0, 0, 4, true, START + 2 * MS);
 
     TransferCounters.Snapshot snapshot = counters.snapshot();
     assertThat(snapshot.normalPages()).isEqualTo(2);
@@ -35,9 +35,9 @@ final class TransferCountersTest {
 
   @Test
   void bytesSentWhileTheGuestRunsArePrecopyAndWhileItIsPausedDowntime() {
-    counters.batch(10_000, 10_000, 2, 0, true, START + MS);
-    counters.batch(14_000, 4_000, 1, 0, true, START + 2 * MS);
-    counters.batch(14_500, 500, 0, 5, false, START + 3 * MS);
+    counters.batch(10_000, 10_000, 2, 0, 0, true, START + MS);
+    counters.batch(14_000, 4_000, 1, 0, 0, true, START + 2 * MS);
+    counters.batch(14_500, 500, 0, 0, 5, false, START + 3 * MS);
 
     TransferCounters.Snapshot snapshot = counters.snapshot();
     assertThat(snapshot.precopyBytes()).isEqualTo(14_000);
@@ -46,12 +46,12 @@ final class TransferCountersTest {
 
   @Test
   void theBandwidthIsMeasuredOnlyOverAWindowOfAtLeast100Ms() {
-    counters.batch(1_000_000, 1_000_000, 244, 0, true, START + 50 * MS);
-    counters.batch(2_000_000, 1_000_000, 244, 0, true, START + 100 * MS - 1);
+    counters.batch(1_000_000, 1_000_000, 244, 0, 0, true, START + 50 * MS);
+    counters.batch(2_000_000, 1_000_000, 244, 0, 0, true, START + 100 * MS - 1);
     assertThat(counters.bandwidthBytesPerSecond()).as("before 100 ms").isZero();
     assertThat(counters.snapshot().pagesPerSecond()).isZero();
 
-    counters.batch(3_000_000, 1_000_000, 200, 12, true, START + 100 * MS);
+    counters.batch(3_000_000, 1_000_000, 200, 0, 12, true, START + 100 * MS);
 
     assertThat(counters.bandwidthBytesPerSecond())
         .as("3 MB over the first 100 ms")
@@ -62,13 +62,13 @@ final class TransferCountersTest {
 
   @Test
   void eachWindowMeasuresOnlyItsOwnBytes() {
-    counters.batch(3_000_000, 3_000_000, 700, 0, true, START + 100 * MS);
-    counters.batch(3_100_000, 100_000, 20, 5, true, START + 150 * MS);
+    counters.batch(3_000_000, 3_000_000, 700, 0, 0, true, START + 100 * MS);
+    counters.batch(3_100_000, 100_000, 20, 0, 5, true, START + 150 * MS);
     assertThat(counters.bandwidthBytesPerSecond())
         .as("the second window is still open")
         .isEqualTo(30_000_000.0);
 
-    counters.batch(3_500_000, 400_000, 80, 20, false, START + 350 * MS);
+    counters.batch(3_500_000, 400_000, 80, 0, 20, false, START + 350 * MS);
 
     assertThat(counters.bandwidthBytesPerSecond())
         .as("500 kB over the 250 ms since the first window closed")
@@ -78,7 +78,7 @@ final class TransferCountersTest {
 
   @Test
   void theStreamLengthAloneMovesTransferredButNoPageOrRateFigure() {
-    counters.batch(9_000, 8_200, 2, 0, true, START + MS);
+    counters.batch(9_000, 8_200, 2, 0, 0, true, START + MS);
 
     counters.streamBytes(9_500);
 
@@ -89,10 +89,10 @@ final class TransferCountersTest {
 
   @Test
   void aSnapshotKeepsTheFiguresPublishedWhenItWasTaken() {
-    counters.batch(4_200, 4_100, 1, 0, true, START + 100 * MS);
+    counters.batch(4_200, 4_100, 1, 0, 0, true, START + 100 * MS);
     TransferCounters.Snapshot first = counters.snapshot();
 
-    counters.batch(12_400, 8_200, 2, 0, true, START + 200 * MS);
+    counters.batch(12_400, 8_200, 2, 0, 0, true, START + 200 * MS);
     counters.streamBytes(12_500);
 
     assertThat(first).isEqualTo(new TransferCounters.Snapshot(4_200, 1, 0, 4_100, 0, 41_000, 10));

@@ -1,5 +1,6 @@
 package io.github.precopy.core.engine;
 
+import io.github.precopy.spi.FrameCodec;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -20,6 +21,10 @@ import java.util.regex.Pattern;
 public final class OptimizationRegistry {
 
   private static final System.Logger LOG = System.getLogger(OptimizationRegistry.class.getName());
+
+  /** The parameter that selects a frame codec, QEMU's name. */
+  public static final String MULTIFD_COMPRESSION = "multifd-compression";
+
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
   private final SortedMap<String, MigrationOptimizationProvider> byCapability;
@@ -87,13 +92,59 @@ public final class OptimizationRegistry {
    */
   public void check(Set<String> enabled, Map<String, String> options) {
     checkAvailable(enabled);
+    List<String> encoding = new ArrayList<>();
     for (String name : enabled) {
       try {
         byCapability.get(name).validate(options);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
       }
+      if (byCapability.get(name).pageCodec() != null) {
+        encoding.add(name);
+      }
     }
+    if (encoding.size() > 1) {
+      throw new IllegalArgumentException(
+          "capabilities "
+              + String.join(" and ", encoding)
+              + " both encode pages; a migration enables at most one of them");
+    }
+    FrameCodec codec = frameCodec(options);
+    if (codec != null) {
+      try {
+        codec.compressor(options);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            MULTIFD_COMPRESSION + " " + codec.name() + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
+   * The frame codec that the parameter {@code multifd-compression} selects among the plugins' frame
+   * codecs, or null when it is absent or {@code none}.
+   *
+   * @throws IllegalArgumentException if no plugin offers a codec of that name
+   */
+  public FrameCodec frameCodec(Map<String, String> options) {
+    String name = options.get(MULTIFD_COMPRESSION);
+    if (name == null || name.equals("none")) {
+      return null;
+    }
+    SortedMap<String, FrameCodec> codecs = new TreeMap<>();
+    for (MigrationOptimizationProvider provider : byCapability.values()) {
+      provider.frameCodecs().forEach(codec -> codecs.putIfAbsent(codec.name(), codec));
+    }
+    FrameCodec codec = codecs.get(name);
+    if (codec == null) {
+      throw new IllegalArgumentException(
+          MULTIFD_COMPRESSION
+              + " '"
+              + name
+              + "' is not a codec of the plugins here; available: none"
+              + (codecs.isEmpty() ? "" : ", " + String.join(", ", codecs.keySet())));
+    }
+    return codec;
   }
 
   /** The providers of the enabled capabilities, by name. */

@@ -1,8 +1,11 @@
 package io.github.precopy.core.engine;
 
+import io.github.precopy.core.stream.StreamFormat;
 import io.github.precopy.spi.MigrationOptimization;
 import io.github.precopy.spi.MigrationOptimizationProvider;
 import io.github.precopy.spi.OptimizationContext;
+import io.github.precopy.spi.PageCodec;
+import io.github.precopy.spi.PageEncoder;
 import io.github.precopy.spi.PrecopyPhase;
 import io.github.precopy.spi.SyncPeriod;
 import java.lang.System.Logger.Level;
@@ -26,16 +29,55 @@ public final class Optimizations {
   private final Map<String, String> errors = new ConcurrentSkipListMap<>();
   private final Map<String, Map<String, Object>> finalStatistics = new ConcurrentSkipListMap<>();
 
+  private volatile PageEncoding pageEncoding;
+
   public Optimizations(
       Map<String, MigrationOptimizationProvider> providers, OptimizationContext context) {
     providers.forEach(
         (name, provider) -> {
           try {
-            active.put(name, provider.create(context));
+            MigrationOptimization optimization = provider.create(context);
+            active.put(name, optimization);
+            PageCodec codec = provider.pageCodec();
+            PageEncoder encoder = codec == null ? null : optimization.pageEncoder();
+            if (encoder != null && pageEncoding == null) {
+              pageEncoding =
+                  new PageEncoding(
+                      name,
+                      encoder,
+                      Math.min(codec.maxEncodedBytes(), StreamFormat.MAX_ENCODED_BYTES));
+            }
           } catch (RuntimeException | LinkageError e) {
             fail(name, "create", e);
           }
         });
+  }
+
+  /**
+   * The encoder of pages sent again, of the enabled capability that has one (at most one does), or
+   * null.
+   *
+   * @param capability the capability, which names the page codec in the stream
+   * @param encoder its optimisation's encoder
+   * @param maxEncodedBytes the most bytes it writes for a page, at most 4095
+   */
+  public record PageEncoding(String capability, PageEncoder encoder, int maxEncodedBytes) {}
+
+  /** The page encoding in use, or null: none was enabled, or it failed. */
+  public PageEncoding pageEncoding() {
+    return pageEncoding;
+  }
+
+  /**
+   * Reports that the page encoder threw or broke its contract: it is used no more (the pages it
+   * would have encoded go whole), and its optimisation carries on otherwise.
+   */
+  public void encoderFailed(RuntimeException e) {
+    PageEncoding failed = pageEncoding;
+    pageEncoding = null;
+    if (failed != null) {
+      fail(failed.capability(), "encode", e);
+    }
   }
 
   public void notify(PrecopyPhase phase) {
@@ -67,6 +109,7 @@ public final class Optimizations {
 
   /** Closes every optimisation, keeping its last statistics. */
   public void close() {
+    pageEncoding = null;
     active.forEach(
         (name, optimization) -> {
           finalStatistics.put(name, statisticsOf(optimization));
@@ -91,6 +134,10 @@ public final class Optimizations {
   }
 
   private void fail(String name, String during, Throwable e) {
+    PageEncoding encoding = pageEncoding;
+    if (encoding != null && encoding.capability().equals(name)) {
+      pageEncoding = null;
+    }
     errors.put(name, during + " failed: " + e);
     LOG.log(
         Level.WARNING,

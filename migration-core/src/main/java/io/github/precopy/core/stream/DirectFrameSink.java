@@ -23,9 +23,14 @@ final class DirectFrameSink implements FrameSink {
   }
 
   @Override
-  public ByteBuffer send(ByteBuffer frame) throws IOException {
-    FrameSink.writeFrame(channel, header, frame, frames++);
+  public ByteBuffer send(ByteBuffer frame, FrameCompression compression) throws IOException {
+    FrameSink.writeFrame(channel, header, frame, compression, frames++);
     return frame;
+  }
+
+  @Override
+  public ByteBuffer allocate(int bytes) {
+    return FrameSink.frameBuffer(channel, bytes);
   }
 
   @Override

@@ -19,9 +19,13 @@ interface FrameSink {
   ByteBuffer firstBuffer();
 
   /**
-   * Sends {@code frame}'s bytes from 0 to its position as one frame and returns an empty buffer.
+   * Sends {@code frame}'s bytes from 0 to its position as one frame, compressed by {@code
+   * compression} unless that is null, and returns an empty buffer.
    */
-  ByteBuffer send(ByteBuffer frame) throws IOException;
+  ByteBuffer send(ByteBuffer frame, FrameCompression compression) throws IOException;
+
+  /** A buffer of {@code bytes} that this sink's channel writes without a copy. */
+  ByteBuffer allocate(int bytes);
 
   /** Returns once every frame handed over so far has been written to the channel. */
   void drain() throws IOException;
@@ -30,14 +34,20 @@ interface FrameSink {
   void close();
 
   /**
-   * Writes {@code payload}'s bytes from 0 to its position as frame {@code index} of the channel,
-   * the first after the stream's prelude (magic and version), with a gathering write of header and
-   * payload where the channel offers one.
+   * Writes {@code frame}'s bytes from 0 to its position, compressed by {@code compression} unless
+   * that is null, as frame {@code index} of the channel, the first after the stream's prelude
+   * (magic and version), with a gathering write of header and payload where the channel offers one;
+   * clears {@code frame}.
    */
   static void writeFrame(
-      WritableByteChannel channel, ByteBuffer header, ByteBuffer payload, int index)
+      WritableByteChannel channel,
+      ByteBuffer header,
+      ByteBuffer frame,
+      FrameCompression compression,
+      int index)
       throws IOException {
-    payload.flip();
+    frame.flip();
+    ByteBuffer payload = compression == null ? frame : compression.compress(frame);
     int length = payload.remaining();
     int checksum = StreamFormat.frameChecksum(index, length, payload.duplicate());
     header.clear();
@@ -58,7 +68,7 @@ interface FrameSink {
         channel.write(payload);
       }
     }
-    payload.clear();
+    frame.clear();
   }
 
   /**

@@ -35,6 +35,8 @@ import static io.github.precopy.core.stream.StreamFormat.VERSION;
 import static io.github.precopy.core.stream.StreamFormat.WORD_BYTES;
 
 import io.github.precopy.core.memory.RamBlock;
+import io.github.precopy.spi.FrameCodec;
+import io.github.precopy.spi.PageDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -61,7 +63,6 @@ public final class MigrationStreamReader {
   public static final int EOS = FLAG_EOS;
   public static final int DIGEST = FLAG_DIGEST;
   public static final int ENCODED = FLAG_ENCODED;
-  public static final int CODECS = FLAG_CODECS;
 
   private final InputStream in;
   private final FrameWatcher watcher;
@@ -89,6 +90,13 @@ public final class MigrationStreamReader {
   private int payloadLength;
   private int codecId;
   private List<String> pageCodecs = List.of();
+  private String frameCodec;
+  private FrameCodec.Decompressor decompressor;
+  private byte[] compressed;
+  private boolean tableRead;
+  private boolean compressedFrame;
+  private boolean codecsResolved;
+  private List<PageDecoder> pageDecoders = List.of();
   private long digestMask;
 
   public MigrationStreamReader(InputStream in) {
@@ -108,13 +116,15 @@ public final class MigrationStreamReader {
   public void readHeader(List<RamBlock> expected) throws IOException {
     int count = readHeaderFields();
     if (count != expected.size()) {
-      throw headerError(
-          16, "stream has " + count + " RAM blocks, destination has " + expected.size());
+      throw new MigrationStreamException(
+          "stream has " + count + " RAM blocks, destination has " + expected.size(),
+          frameStart + 16,
+          -1);
     }
-    position += HEADER_BYTES;
     for (int i = 0; i < count; i++) {
       readBlockEntry(i, expected.get(i));
     }
+    endHeader();
     blocks = expected.toArray(new RamBlock[0]);
   }
 
@@ -133,11 +143,12 @@ public final class MigrationStreamReader {
    */
   public List<BlockEntry> readBlockTable() throws IOException {
     int count = readHeaderFields();
-    position += HEADER_BYTES;
     List<BlockEntry> table = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       table.add(readBlockEntry(i, null));
     }
+    endHeader();
+    tableRead = true;
     return table;
   }
 
@@ -177,7 +188,67 @@ public final class MigrationStreamReader {
       throw headerError(
           16, "block count " + Integer.toUnsignedString(count) + " not in [1, " + MAX_BLOCKS + "]");
     }
+    position += HEADER_BYTES;
+    if (limit - position >= WORD_BYTES && (long) BE64.get(buffer, position) == FLAG_CODECS) {
+      position += WORD_BYTES;
+      readCodecs();
+    }
     return count;
+  }
+
+  /**
+   * The CODECS unit: the page codecs by id, each a length-prefixed capability name, then the frame
+   * codec's name (length 0: none).
+   */
+  private void readCodecs() throws MigrationStreamException {
+    ensure(1, "codec count");
+    int count = Byte.toUnsignedInt(buffer[position++]);
+    if (count > MAX_PAGE_CODECS) {
+      throw headerError(-1, "page codec count " + count + " not in [0, " + MAX_PAGE_CODECS + "]");
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i <= count; i++) {
+      boolean frame = i == count;
+      String what = frame ? "frame codec" : "page codec " + i;
+      ensure(1, what + " name length");
+      int length = Byte.toUnsignedInt(buffer[position++]);
+      if (frame && length == 0) {
+        break;
+      }
+      if (length == 0 || length > MAX_CODEC_NAME_BYTES) {
+        throw headerError(
+            -1, what + ": name length " + length + " not in [1, " + MAX_CODEC_NAME_BYTES + "]");
+      }
+      ensure(length, what + " name");
+      String name = new String(buffer, position, length, StandardCharsets.US_ASCII);
+      if (!StreamFormat.isCodecName(name)) {
+        throw headerError(0, what + ": \"" + printable(name) + "\" is not a codec name");
+      }
+      position += length;
+      if (frame) {
+        frameCodec = name;
+      } else if (names.contains(name)) {
+        throw headerError(-length, what + ": \"" + name + "\" is named twice");
+      } else {
+        names.add(name);
+      }
+    }
+    if (names.isEmpty() && frameCodec == null) {
+      throw headerError(0, "a CODECS unit that names no codec");
+    }
+    pageCodecs = List.copyOf(names);
+  }
+
+  /** A frame codec's frames start after the header, which then ends its frame. */
+  private void endHeader() throws MigrationStreamException {
+    if (frameCodec != null && position != limit) {
+      throw headerError(
+          0, "records share the header's frame, which a stream with a frame codec may not");
+    }
+  }
+
+  private static String printable(String name) {
+    return name.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
   /** Reads block entry {@code index}, checked against {@code expected} unless that is null. */
@@ -270,8 +341,7 @@ public final class MigrationStreamReader {
 
   /**
    * Decodes the next record and returns its kind: {@link #ZERO}, {@link #PAGE}, {@link #ENCODED},
-   * {@link #DIGEST}, {@link #EOS} (whose counts have then been checked), or {@link #CODECS} (only
-   * as the channel's first record: the codecs it names are then in {@link #pageCodecs()}).
+   * {@link #DIGEST} or {@link #EOS} (whose counts have then been checked).
    */
   public int next() throws IOException {
     recordIndex++;
@@ -279,6 +349,9 @@ public final class MigrationStreamReader {
     recordStart = bytesRead();
     long word = (long) BE64.get(buffer, position);
     position += WORD_BYTES;
+    if (word == FLAG_CODECS) {
+      throw recordError("a CODECS unit outside the channel header");
+    }
     int flags = (int) (word & FLAG_BITS);
     long offset = word & ~FLAG_BITS;
     if ((flags & ~KNOWN_FLAGS) != 0) {
@@ -293,47 +366,13 @@ public final class MigrationStreamReader {
       readBlockRecord(flags, offset, kind);
     } else if (kind == EOS) {
       readEndOfStream(word);
-    } else if (kind == CODECS) {
-      readCodecs(word);
     } else {
       throw recordError(
           "flags 0x"
               + Integer.toHexString(flags)
-              + " do not name exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS, CODECS");
+              + " do not name exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS");
     }
     return kind;
-  }
-
-  /** The CODECS record: a count, then each page codec's name, length-prefixed. */
-  private void readCodecs(long word) throws IOException {
-    if (word != FLAG_CODECS) {
-      throw recordError("codecs word 0x" + Long.toHexString(word) + " is not 0x100");
-    }
-    if (recordIndex != 0) {
-      throw recordError("a CODECS record after the channel's first record");
-    }
-    ensure(1, "codec count");
-    int count = Byte.toUnsignedInt(buffer[position++]);
-    if (count == 0 || count > MAX_PAGE_CODECS) {
-      throw recordError("codec count " + count + " not in [1, " + MAX_PAGE_CODECS + "]");
-    }
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      ensure(1, "codec name length");
-      int length = Byte.toUnsignedInt(buffer[position++]);
-      if (length == 0 || length > MAX_CODEC_NAME_BYTES) {
-        throw recordError(
-            "codec " + i + ": name length " + length + " not in [1, " + MAX_CODEC_NAME_BYTES + "]");
-      }
-      ensure(length, "codec name");
-      String name = new String(buffer, position, length, StandardCharsets.US_ASCII);
-      if (!name.matches("[a-z0-9][a-z0-9-]*") || names.contains(name)) {
-        throw recordError("codec " + i + ": name \"" + name + "\" is not a capability name or is repeated");
-      }
-      names.add(name);
-      position += length;
-    }
-    pageCodecs = List.copyOf(names);
   }
 
   private void readBlockRecord(int flags, long offset, int kind) throws IOException {
@@ -473,9 +512,56 @@ public final class MigrationStreamReader {
     }
   }
 
-  /** The page codecs the stream's CODECS record named, in id order; empty without one. */
+  /** The page codecs the header names, in id order; empty when it names none. */
   public List<String> pageCodecs() {
     return pageCodecs;
+  }
+
+  /** The frame codec the header names, or null: every frame after the header's is compressed. */
+  public String frameCodec() {
+    return frameCodec;
+  }
+
+  /**
+   * Takes the plugins for the codecs the header names: {@code pageDecoders} in the order of {@link
+   * #pageCodecs()}, and the decompressor of {@link #frameCodec()} (null when it names none). Call
+   * once, after the header, before {@link #next()}.
+   *
+   * @throws IllegalArgumentException if they do not match the codecs the header names
+   */
+  public void useCodecs(List<PageDecoder> pageDecoders, FrameCodec.Decompressor decompressor) {
+    if (pageDecoders.size() != pageCodecs.size()
+        || (decompressor == null) != (frameCodec == null)) {
+      throw new IllegalArgumentException(
+          pageDecoders.size()
+              + " page decoders and "
+              + (decompressor == null ? "no" : "a")
+              + " decompressor for a stream that names "
+              + pageCodecs
+              + " and frame codec "
+              + frameCodec);
+    }
+    this.pageDecoders = List.copyOf(pageDecoders);
+    this.decompressor = decompressor;
+    if (decompressor != null) {
+      compressed = new byte[MAX_FRAME_BYTES];
+    }
+    codecsResolved = true;
+  }
+
+  /** Whether {@link #useCodecs} has been called. */
+  public boolean codecsResolved() {
+    return codecsResolved;
+  }
+
+  /** The decoder of the last ENCODED record's codec. */
+  public PageDecoder pageDecoder() {
+    return pageDecoders.get(codecId);
+  }
+
+  /** An error about the last record, for what its payload turned out to be when applied. */
+  public MigrationStreamException recordRejected(String problem) {
+    return recordError(problem);
   }
 
   /** The codec id of the last ENCODED record. */
@@ -518,8 +604,15 @@ public final class MigrationStreamReader {
     return payloadOffset;
   }
 
-  /** Stream bytes decoded so far, frame headers included. */
+  /**
+   * Stream bytes decoded so far, frame headers included. Within a compressed frame, whose records
+   * have no place of their own in the stream, the offset of the frame's payload until it is used
+   * up.
+   */
   public long bytesRead() {
+    if (compressedFrame) {
+      return position == limit ? inputBytes : frameStart;
+    }
     return frameStart + position;
   }
 
@@ -565,9 +658,15 @@ public final class MigrationStreamReader {
     frameStart = inputBytes;
     position = 0;
     limit = 0;
-    readFully(buffer, length, "frame of " + length + " bytes");
+    boolean decompress = frameCodec != null && headerDone();
+    if (decompress && decompressor == null) {
+      throw new IllegalStateException("no decompressor for the stream's " + frameCodec + " frames");
+    }
+    compressedFrame = decompress;
+    byte[] into = decompress ? compressed : buffer;
+    readFully(into, length, "frame of " + length + " bytes");
     watcher.frameRead();
-    int computed = StreamFormat.frameChecksum(frames, length, ByteBuffer.wrap(buffer, 0, length));
+    int computed = StreamFormat.frameChecksum(frames, length, ByteBuffer.wrap(into, 0, length));
     if (computed != stored) {
       throw frameError(
           headerAt,
@@ -582,7 +681,35 @@ public final class MigrationStreamReader {
               + " of its channel: the stream is corrupted");
     }
     frames++;
-    limit = length;
+    limit = decompress ? decompress(headerAt, length) : length;
+  }
+
+  /** Whether the header has been read, so that the frames now are records. */
+  private boolean headerDone() {
+    return blocks != null || tableRead;
+  }
+
+  /** Decompresses the frame in {@link #compressed} into {@link #buffer}; returns its length. */
+  private int decompress(long headerAt, int length) throws MigrationStreamException {
+    ByteBuffer target = ByteBuffer.wrap(buffer);
+    try {
+      decompressor.decompress(ByteBuffer.wrap(compressed, 0, length), target);
+    } catch (RuntimeException e) {
+      throw frameError(
+          headerAt,
+          "frame "
+              + (frames - 1)
+              + " of "
+              + length
+              + " bytes does not decompress with "
+              + frameCodec
+              + ": "
+              + e.getMessage());
+    }
+    if (target.position() == 0) {
+      throw frameError(headerAt, "frame " + (frames - 1) + " decompresses to nothing");
+    }
+    return target.position();
   }
 
   /** Reads exactly {@code length} bytes into {@code into}, or fails naming what was cut short. */

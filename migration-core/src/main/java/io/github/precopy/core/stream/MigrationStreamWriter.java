@@ -3,9 +3,12 @@ package io.github.precopy.core.stream;
 import static io.github.precopy.core.stream.StreamFormat.BLOCK_ENTRY_FIXED_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.BLOCK_ID_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.CHECKSUM_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.ENCODED_HEADER_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.EOS_PAYLOAD_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.FLAG_CODECS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_CONTINUE;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_DIGEST;
+import static io.github.precopy.core.stream.StreamFormat.FLAG_ENCODED;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_EOS;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_PAGE;
 import static io.github.precopy.core.stream.StreamFormat.FLAG_ZERO;
@@ -14,8 +17,11 @@ import static io.github.precopy.core.stream.StreamFormat.HEADER_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MASK_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_BLOCKS;
 import static io.github.precopy.core.stream.StreamFormat.MAX_CHANNELS;
+import static io.github.precopy.core.stream.StreamFormat.MAX_CODEC_NAME_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.MAX_ENCODED_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_FRAME_BYTES;
 import static io.github.precopy.core.stream.StreamFormat.MAX_NAME_BYTES;
+import static io.github.precopy.core.stream.StreamFormat.MAX_PAGE_CODECS;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SHIFT;
 import static io.github.precopy.core.stream.StreamFormat.PAGE_SIZE;
 import static io.github.precopy.core.stream.StreamFormat.PRELUDE_BYTES;
@@ -24,6 +30,7 @@ import static io.github.precopy.core.stream.StreamFormat.WORD_BYTES;
 
 import io.github.precopy.bitmap.PageBitmap;
 import io.github.precopy.core.memory.RamBlock;
+import io.github.precopy.spi.FrameCodec;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,6 +38,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +80,9 @@ public final class MigrationStreamWriter implements Closeable {
   private boolean ended;
   private long zeroPages;
   private long normalPages;
+  private long encodedPages;
   private long digestPages;
+  private int pageCodecCount;
 
   /** A single-stream writer with a buffer of {@link #DEFAULT_BUFFER_BYTES}. */
   public MigrationStreamWriter(OutputStream out) {
@@ -162,6 +172,29 @@ public final class MigrationStreamWriter implements Closeable {
    * @throws IllegalStateException if the header was already written
    */
   public void writeHeader(List<RamBlock> blocks) throws IOException {
+    writeHeader(blocks, List.of(), null, Map.of());
+  }
+
+  /**
+   * Writes the header as {@link #writeHeader(List)}, naming the page codecs that {@link
+   * #writeEncodedPage} may use (codec id = index in {@code pageCodecs}) and the frame codec, if not
+   * null, that compresses every frame after the header, each channel with a compressor of its own
+   * configured by {@code options}.
+   *
+   * @throws IllegalArgumentException also if there are more than 16 page codecs, a name is not a
+   *     codec name or is repeated, or the frame codec rejects {@code options}
+   */
+  public void writeHeader(
+      List<RamBlock> blocks,
+      List<String> pageCodecs,
+      FrameCodec frameCodec,
+      Map<String, String> options)
+      throws IOException {
+    byte[] codecs = codecsUnit(pageCodecs, frameCodec == null ? null : frameCodec.name());
+    FrameCodec.Compressor[] compressors = new FrameCodec.Compressor[channels.length];
+    for (int c = 0; frameCodec != null && c < channels.length; c++) {
+      compressors[c] = Objects.requireNonNull(frameCodec.compressor(options), "compressor");
+    }
     if (blockIds != null) {
       throw new IllegalStateException("header already written");
     }
@@ -183,12 +216,49 @@ public final class MigrationStreamWriter implements Closeable {
       }
     }
     for (int c = 0; c < channels.length; c++) {
-      channels[c].writeHeader(blocks, names, migrationId, c, channels.length);
-      if (headerAlone) {
+      channels[c].writeHeader(blocks, names, migrationId, c, channels.length, codecs);
+      if (headerAlone || frameCodec != null) {
         channels[c].handOver();
       }
+      if (frameCodec != null) {
+        channels[c].compressWith(frameCodec, compressors[c]);
+      }
     }
+    pageCodecCount = pageCodecs.size();
     blockIds = ids;
+  }
+
+  /** The CODECS unit naming these codecs, or no bytes when there are none. */
+  private static byte[] codecsUnit(List<String> pageCodecs, String frameCodec) {
+    if (pageCodecs.size() > MAX_PAGE_CODECS) {
+      throw new IllegalArgumentException(
+          pageCodecs.size() + " page codecs, a stream names at most " + MAX_PAGE_CODECS);
+    }
+    if (pageCodecs.isEmpty() && frameCodec == null) {
+      return new byte[0];
+    }
+    ByteBuffer unit = ByteBuffer.allocate(WORD_BYTES + 2 + (1 + MAX_CODEC_NAME_BYTES) * 17);
+    unit.putLong(FLAG_CODECS).put((byte) pageCodecs.size());
+    for (String name : pageCodecs) {
+      if (pageCodecs.indexOf(name) != pageCodecs.lastIndexOf(name)) {
+        throw new IllegalArgumentException("page codec " + name + " listed twice");
+      }
+      putCodecName(unit, name);
+    }
+    if (frameCodec == null) {
+      unit.put((byte) 0);
+    } else {
+      putCodecName(unit, frameCodec);
+    }
+    return Arrays.copyOf(unit.array(), unit.position());
+  }
+
+  private static void putCodecName(ByteBuffer unit, String name) {
+    if (!StreamFormat.isCodecName(name)) {
+      throw new IllegalArgumentException(
+          "codec name \"" + name + "\" is not 1 to 63 lower-case letters, digits and dashes");
+    }
+    unit.put((byte) name.length()).put(name.getBytes(StandardCharsets.US_ASCII));
   }
 
   /**
@@ -220,6 +290,54 @@ public final class MigrationStreamWriter implements Closeable {
         channelFor(id, block, page).recordHeader(block, id, page, FLAG_PAGE, PAGE_SIZE);
     block.readPage(page, buffer);
     normalPages++;
+  }
+
+  /**
+   * Writes a PAGE record carrying {@code data[offset]} to {@code data[offset + 4095]} as the page's
+   * contents: a copy taken before, such as one a page encoder declined.
+   *
+   * @throws IllegalArgumentException if the block is not in the header
+   * @throws IndexOutOfBoundsException if the page is not in the block or the data not in the array
+   * @throws IllegalStateException before the header or after the end of stream
+   */
+  public void writePage(RamBlock block, long page, byte[] data, int offset) throws IOException {
+    Objects.checkFromIndexSize(offset, PAGE_SIZE, data.length);
+    int id = idOf(block);
+    channelFor(id, block, page)
+        .recordHeader(block, id, page, FLAG_PAGE, PAGE_SIZE)
+        .put(data, offset, PAGE_SIZE);
+    normalPages++;
+  }
+
+  /**
+   * Writes an ENCODED record for page {@code page} of {@code block}: {@code length} bytes of {@code
+   * data} from {@code offset}, encoded by the page codec with id {@code codec} in the header, which
+   * the destination applies to the page it holds. 11 + length bytes, 15 + length with a block id.
+   *
+   * @throws IllegalArgumentException if the block is not in the header, the codec id is not in the
+   *     header or the length not 1 to 4095
+   * @throws IndexOutOfBoundsException if the page is not in the block or the bytes not in the array
+   * @throws IllegalStateException before the header or after the end of stream
+   */
+  public void writeEncodedPage(
+      RamBlock block, long page, int codec, byte[] data, int offset, int length)
+      throws IOException {
+    int id = idOf(block);
+    if (codec < 0 || codec >= pageCodecCount) {
+      throw new IllegalArgumentException(
+          "codec id " + codec + " not among the " + pageCodecCount + " the header names");
+    }
+    if (length < 1 || length > MAX_ENCODED_BYTES) {
+      throw new IllegalArgumentException(
+          "encoded length " + length + " not in [1, " + MAX_ENCODED_BYTES + "]");
+    }
+    Objects.checkFromIndexSize(offset, length, data.length);
+    channelFor(id, block, page)
+        .recordHeader(block, id, page, FLAG_ENCODED, ENCODED_HEADER_BYTES + length)
+        .put((byte) codec)
+        .putShort((short) length)
+        .put(data, offset, length);
+    encodedPages++;
   }
 
   /**
@@ -298,13 +416,27 @@ public final class MigrationStreamWriter implements Closeable {
   }
 
   /**
-   * Bytes produced so far on all channels, frame headers included and records still buffered
-   * counted: exactly the stream length a decoder consumes for the records written.
+   * Bytes produced so far on all channels, frame headers included. Without a frame codec, records
+   * still buffered are counted: exactly the stream length a decoder consumes for the records
+   * written. With one, the bytes that travel: compressed frames once compressed, which may be later
+   * than they are handed over; exact after {@link #flush()}. Never decreases.
    */
   public long bytesWritten() {
     long bytes = 0;
     for (ChannelEncoder channel : channels) {
       bytes += channel.bytesWritten();
+    }
+    return bytes;
+  }
+
+  /**
+   * Bytes of the stream before frame compression, frame headers included and records still buffered
+   * counted: {@link #bytesWritten()} when there is no frame codec.
+   */
+  public long uncompressedBytes() {
+    long bytes = 0;
+    for (ChannelEncoder channel : channels) {
+      bytes += channel.uncompressedBytes();
     }
     return bytes;
   }
@@ -317,6 +449,11 @@ public final class MigrationStreamWriter implements Closeable {
   /** PAGE records written. */
   public long normalPagesWritten() {
     return normalPages;
+  }
+
+  /** ENCODED records written. */
+  public long encodedPagesWritten() {
+    return encodedPages;
   }
 
   /** Pages whose checksum a DIGEST record carries. */
@@ -355,7 +492,13 @@ public final class MigrationStreamWriter implements Closeable {
   private static final class ChannelEncoder {
     private final FrameSink sink;
     private ByteBuffer buffer;
+    private FrameCompression compression;
+    private int frameLimit;
     private long framedBytes = PRELUDE_BYTES;
+
+    /** Bytes of the frames handed over to be compressed, before compression, headers included. */
+    private long compressedInput;
+
     private RamBlock lastBlock;
     private long pageRecords;
     private long digestPages;
@@ -363,13 +506,20 @@ public final class MigrationStreamWriter implements Closeable {
     ChannelEncoder(FrameSink sink) {
       this.sink = sink;
       this.buffer = sink.firstBuffer();
+      this.frameLimit = buffer.capacity();
     }
 
-    void writeHeader(List<RamBlock> blocks, byte[][] names, long migrationId, int index, int count)
+    void writeHeader(
+        List<RamBlock> blocks,
+        byte[][] names,
+        long migrationId,
+        int index,
+        int count,
+        byte[] codecs)
         throws IOException {
-      ensureRoom(HEADER_BYTES);
+      ensureRoom(HEADER_BYTES + codecs.length);
       buffer.putInt(PAGE_SIZE).putLong(migrationId);
-      buffer.putShort((short) index).putShort((short) count).putInt(blocks.size());
+      buffer.putShort((short) index).putShort((short) count).putInt(blocks.size()).put(codecs);
       for (int i = 0; i < blocks.size(); i++) {
         RamBlock block = blocks.get(i);
         ensureRoom(BLOCK_ENTRY_FIXED_BYTES + names[i].length);
@@ -400,8 +550,28 @@ public final class MigrationStreamWriter implements Closeable {
       buffer.putLong(FLAG_EOS).putLong(pageRecords).putLong(digestPages);
     }
 
+    /**
+     * From now on, compresses each frame with {@code compressor}: frames small enough that even
+     * incompressible data fits a frame once compressed.
+     */
+    void compressWith(FrameCodec codec, FrameCodec.Compressor compressor) {
+      while (codec.maxCompressedLength(frameLimit) > MAX_FRAME_BYTES) {
+        frameLimit -= frameLimit / 4;
+      }
+      compression =
+          new FrameCompression(
+              codec, compressor, sink.allocate(codec.maxCompressedLength(frameLimit)));
+      buffer.limit(frameLimit);
+    }
+
     long bytesWritten() {
-      return framedBytes + (buffer.position() > 0 ? FRAME_HEADER_BYTES + buffer.position() : 0);
+      return compression == null ? uncompressedBytes() : framedBytes + compression.wireBytes();
+    }
+
+    long uncompressedBytes() {
+      return framedBytes
+          + compressedInput
+          + (buffer.position() > 0 ? FRAME_HEADER_BYTES + buffer.position() : 0);
     }
 
     private void ensureRoom(int bytes) throws IOException {
@@ -412,8 +582,13 @@ public final class MigrationStreamWriter implements Closeable {
 
     void handOver() throws IOException {
       if (buffer.position() > 0) {
-        framedBytes += FRAME_HEADER_BYTES + buffer.position();
-        buffer = sink.send(buffer);
+        if (compression == null) {
+          framedBytes += FRAME_HEADER_BYTES + buffer.position();
+        } else {
+          compressedInput += FRAME_HEADER_BYTES + buffer.position();
+        }
+        buffer = sink.send(buffer, compression);
+        buffer.limit(frameLimit);
       }
     }
   }

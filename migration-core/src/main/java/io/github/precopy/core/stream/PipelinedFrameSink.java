@@ -22,7 +22,7 @@ final class PipelinedFrameSink implements FrameSink {
 
   private final WritableByteChannel channel;
   private final long stallNanos;
-  private final BlockingQueue<ByteBuffer> full = new ArrayBlockingQueue<>(BUFFERS);
+  private final BlockingQueue<Frame> full = new ArrayBlockingQueue<>(BUFFERS);
   private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
   private final ByteBuffer first;
   private final Thread writer;
@@ -48,10 +48,15 @@ final class PipelinedFrameSink implements FrameSink {
   }
 
   @Override
-  public ByteBuffer send(ByteBuffer frame) throws IOException {
+  public ByteBuffer send(ByteBuffer frame, FrameCompression compression) throws IOException {
     checkHealthy();
-    full.add(frame);
+    full.add(new Frame(frame, compression));
     return awaitFree(1);
+  }
+
+  @Override
+  public ByteBuffer allocate(int bytes) {
+    return FrameSink.frameBuffer(channel, bytes);
   }
 
   @Override
@@ -115,10 +120,10 @@ final class PipelinedFrameSink implements FrameSink {
     int frames = 0;
     try {
       while (!closed) {
-        ByteBuffer frame = full.poll(POLL_NANOS, TimeUnit.NANOSECONDS);
+        Frame frame = full.poll(POLL_NANOS, TimeUnit.NANOSECONDS);
         if (frame != null) {
-          FrameSink.writeFrame(channel, header, frame, frames++);
-          free.add(frame);
+          FrameSink.writeFrame(channel, header, frame.buffer, frame.compression, frames++);
+          free.add(frame.buffer);
         }
       }
     } catch (IOException e) {
@@ -129,4 +134,7 @@ final class PipelinedFrameSink implements FrameSink {
       // closed
     }
   }
+
+  /** A frame handed over, with the compression to apply (null: none). */
+  private record Frame(ByteBuffer buffer, FrameCompression compression) {}
 }

@@ -72,7 +72,7 @@ public final class StreamFormat {
   public static final long FLAG_BITS = PAGE_SIZE - 1;
 
   public static final int KNOWN_FLAGS =
-      FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST | FLAG_ENCODED | FLAG_CODECS;
+      FLAG_ZERO | FLAG_PAGE | FLAG_EOS | FLAG_CONTINUE | FLAG_DIGEST | FLAG_ENCODED;
 
   public static final int WORD_BYTES = 8;
   public static final int BLOCK_ID_BYTES = 4;
@@ -86,6 +86,14 @@ public final class StreamFormat {
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
   public static final VarHandle BE16 =
       MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+
+  /**
+   * Whether {@code name} may name a codec in a stream: 1 to 63 lower-case ASCII letters, digits and
+   * dashes, starting with a letter or digit (the form of a capability name).
+   */
+  public static boolean isCodecName(String name) {
+    return name.length() <= MAX_CODEC_NAME_BYTES && name.matches("[a-z0-9][a-z0-9-]*");
+  }
 
   /** The channel that carries page {@code page} of the block with index {@code blockIndex}. */
   public static int channelOf(int blockIndex, long page, int channels) {

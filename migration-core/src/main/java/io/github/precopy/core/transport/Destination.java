@@ -11,6 +11,7 @@ import io.github.precopy.core.stream.StreamFormat;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -42,12 +43,19 @@ final class Destination {
   private static final int STORES_PER_FAULT_CHECK = 256;
 
   private final GuestMemory memory;
+  private final StreamPlugins plugins;
   private final AtomicBoolean started = new AtomicBoolean();
   private volatile DestinationReport report;
 
-  /** A destination that loads pages into {@code memory}. */
+  /** A destination that loads pages into {@code memory}, with the plugins on the class path. */
   public Destination(GuestMemory memory) {
+    this(memory, StreamPlugins.onClassPath());
+  }
+
+  /** A destination that loads pages into {@code memory}, decoding with {@code plugins}. */
+  Destination(GuestMemory memory, StreamPlugins plugins) {
     this.memory = Objects.requireNonNull(memory, "memory");
+    this.plugins = Objects.requireNonNull(plugins, "plugins");
   }
 
   /**
@@ -189,6 +197,7 @@ final class Destination {
       Reception reception, List<ChannelState> states, Throwable failure) {
     long normal = 0;
     long zero = 0;
+    long encoded = 0;
     long bytes = 0;
     long verified = 0;
     long mismatches = 0;
@@ -196,6 +205,7 @@ final class Destination {
     for (ChannelState state : states) {
       normal += state.normalPages;
       zero += state.zeroPages;
+      encoded += state.encodedPages;
       bytes += state.reader.bytesRead();
       verified += state.pagesVerified;
       mismatches += state.mismatches;
@@ -208,6 +218,7 @@ final class Destination {
             failure == null,
             normal,
             zero,
+            encoded,
             bytes,
             verified,
             mismatches,
@@ -293,7 +304,9 @@ final class Destination {
   /** One channel's decoder and counts. */
   private final class ChannelState {
     private final MigrationStreamReader reader;
+    private final byte[] scratch = new byte[GuestMemory.PAGE_SIZE];
     private long normalPages;
+    private long encodedPages;
     private long zeroPages;
     private long pagesVerified;
     private long mismatches;
@@ -329,6 +342,7 @@ final class Destination {
       if (!reader.headerRead()) {
         reader.readHeader(memory.blocks());
       }
+      plugins.equip(reader);
       reception.join(reader);
       int kind;
       while ((kind = reader.next()) != MigrationStreamReader.EOS) {
@@ -339,6 +353,12 @@ final class Destination {
           memory.write(address, reader.buffer(), reader.payloadOffset(), GuestMemory.PAGE_SIZE);
           stored();
           normalPages++;
+        } else if (kind == MigrationStreamReader.ENCODED) {
+          checkStores();
+          decode(block, page);
+          memory.write(address, scratch, 0, GuestMemory.PAGE_SIZE);
+          stored();
+          encodedPages++;
         } else if (kind == MigrationStreamReader.ZERO) {
           byte fill = reader.fill();
           if (fill == 0) {
@@ -356,6 +376,30 @@ final class Destination {
       }
       checkStores();
       reader.expectEnd();
+    }
+
+    /**
+     * Decodes the last ENCODED record against the page held now, into {@link #scratch}; a malformed
+     * encoding leaves the page as it was.
+     */
+    private void decode(RamBlock block, long page) throws MigrationStreamException {
+      block.readPage(page, scratch, 0);
+      ByteBuffer encoded =
+          ByteBuffer.wrap(reader.buffer(), reader.payloadOffset(), reader.payloadLength())
+              .slice()
+              .asReadOnlyBuffer();
+      try {
+        reader.pageDecoder().decode(encoded, scratch, 0);
+      } catch (RuntimeException e) {
+        throw reader.recordRejected(
+            reader.pageCodecs().get(reader.codecId())
+                + " encoding of page "
+                + page
+                + " of block "
+                + block.name()
+                + " does not decode: "
+                + e.getMessage());
+      }
     }
 
     /** Counts a store; every {@link #STORES_PER_FAULT_CHECK} stores, checks them. */

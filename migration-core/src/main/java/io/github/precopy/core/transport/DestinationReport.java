@@ -1,6 +1,5 @@
 package io.github.precopy.core.transport;
 
-import io.github.precopy.core.stream.StreamFormat;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import java.util.zip.CRC32C;
  *     stream failed
  * @param normalPages PAGE records applied
  * @param zeroPages ZERO records applied (QEMU's "duplicate")
+ * @param encodedPages ENCODED records applied (pages a plugin's page codec encoded)
  * @param bytesRead stream bytes decoded on all channels, prelude, frame headers and end-of-stream
  *     records included
  * @param pagesVerified pages in use at the source's switch-over whose checksum the stream carried
@@ -31,6 +31,7 @@ public record DestinationReport(
     boolean completed,
     long normalPages,
     long zeroPages,
+    long encodedPages,
     long bytesRead,
     long pagesVerified,
     long mismatches,
@@ -47,13 +48,16 @@ public record DestinationReport(
   /** {@code "PRECOPYR"}: the reply a destination sends back over a two-way transport. */
   private static final long REPLY_MAGIC = 0x505245434F505952L;
 
+  /** The reply's own version: 3 since it carries the ENCODED count. */
+  private static final int REPLY_VERSION = 3;
+
   private static final int MAX_FAILURE_BYTES = 2048;
 
   /**
-   * Writes this report as the destination's reply: magic {@code "PRECOPYR"}, be32 version, u8
-   * completed, be64 normal, zero, bytes read, pages verified and mismatches, be16 length and UTF-8
-   * bytes of the failure (the whole characters that fit in 2048 bytes), be32 CRC32C of all of it.
-   * Flushes {@code out}.
+   * Writes this report as the destination's reply: magic {@code "PRECOPYR"}, be32 version (3), u8
+   * completed, be64 normal, zero, encoded, bytes read, pages verified and mismatches, be16 length
+   * and UTF-8 bytes of the failure (the whole characters that fit in 2048 bytes), be32 CRC32C of
+   * all of it. Flushes {@code out}.
    */
   public void writeTo(OutputStream out) throws IOException {
     ByteBuffer encoded = ByteBuffer.allocate(MAX_FAILURE_BYTES);
@@ -63,9 +67,9 @@ public record DestinationReport(
     }
     byte[] text = encoded.array();
     int length = encoded.position();
-    ByteBuffer reply = ByteBuffer.allocate(8 + 4 + 1 + 5 * 8 + 2 + length + 4);
-    reply.putLong(REPLY_MAGIC).putInt(StreamFormat.VERSION).put((byte) (completed ? 1 : 0));
-    reply.putLong(normalPages).putLong(zeroPages).putLong(bytesRead);
+    ByteBuffer reply = ByteBuffer.allocate(8 + 4 + 1 + 6 * 8 + 2 + length + 4);
+    reply.putLong(REPLY_MAGIC).putInt(REPLY_VERSION).put((byte) (completed ? 1 : 0));
+    reply.putLong(normalPages).putLong(zeroPages).putLong(encodedPages).putLong(bytesRead);
     reply.putLong(pagesVerified).putLong(mismatches);
     reply.putShort((short) length).put(text, 0, length);
     CRC32C crc = new CRC32C();
@@ -83,7 +87,7 @@ public record DestinationReport(
    */
   public static DestinationReport readFrom(InputStream in) throws IOException {
     DataInputStream data = new DataInputStream(in);
-    byte[] fixed = new byte[8 + 4 + 1 + 5 * 8 + 2];
+    byte[] fixed = new byte[8 + 4 + 1 + 6 * 8 + 2];
     try {
       data.readFully(fixed);
       ByteBuffer head = ByteBuffer.wrap(fixed);
@@ -91,7 +95,7 @@ public record DestinationReport(
         throw replyError("bad magic, not a precopy destination's reply");
       }
       int version = head.getInt();
-      if (version != StreamFormat.VERSION) {
+      if (version != REPLY_VERSION) {
         throw replyError("unsupported version " + version);
       }
       byte completedByte = head.get();
@@ -100,6 +104,7 @@ public record DestinationReport(
       }
       long normal = head.getLong();
       long zero = head.getLong();
+      long encoded = head.getLong();
       long bytes = head.getLong();
       long verified = head.getLong();
       long mismatched = head.getLong();
@@ -120,6 +125,7 @@ public record DestinationReport(
           completedByte == 1,
           normal,
           zero,
+          encoded,
           bytes,
           verified,
           mismatched,

@@ -78,6 +78,7 @@ public final class IncomingMigration implements Closeable {
   private final ServerSocket server;
   private final TransportOptions options;
   private final Set<Socket> sockets = new HashSet<>();
+  private final StreamPlugins plugins = StreamPlugins.onClassPath();
   private boolean socketsClosed;
   private volatile InetSocketAddress source;
 
@@ -151,7 +152,7 @@ public final class IncomingMigration implements Closeable {
       }
       List<Channel> channels = admission.channels;
       List<ChannelInput> inputs = channels.stream().map(Channel::input).toList();
-      Destination destination = new Destination(memory);
+      Destination destination = new Destination(memory, plugins);
       DestinationReport report;
       ChannelInput.Watchdog watchdog =
           new ChannelInput.Watchdog(inputs, options.ioTimeout().toMillis());
@@ -306,7 +307,7 @@ public final class IncomingMigration implements Closeable {
 
   /** The report of a stream that failed before any of it was applied. */
   private static DestinationReport failedReport(String failure) {
-    return new DestinationReport(false, 0, 0, 0, 0, 0, failure);
+    return new DestinationReport(false, 0, 0, 0, 0, 0, 0, failure);
   }
 
   private static String plural(long count, String noun) {
@@ -600,6 +601,11 @@ public final class IncomingMigration implements Closeable {
           throw new Mismatch(e.getMessage(), true);
         }
         throw e;
+      }
+      try {
+        plugins.equip(reader);
+      } catch (IOException e) {
+        throw new Mismatch(e.getMessage(), true);
       }
       if (reader.channel() != hello.channel() || reader.channelCount() != hello.channels()) {
         throw new IOException(

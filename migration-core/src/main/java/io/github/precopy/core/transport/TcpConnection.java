@@ -312,6 +312,13 @@ final class TcpConnection implements Connection {
               + " PAGE records, the source sent "
               + writer.normalPagesWritten());
     }
+    if (report.encodedPages() != writer.encodedPagesWritten()) {
+      differences.add(
+          "it applied "
+              + report.encodedPages()
+              + " ENCODED records, the source sent "
+              + writer.encodedPagesWritten());
+    }
     if (report.zeroPages() != writer.zeroPagesWritten()) {
       differences.add(
           "it applied "

@@ -143,7 +143,7 @@ final class DestinationRoundTripTest {
 
       DestinationReport report = receiver.receive(new ByteArrayInputStream(out.toByteArray()));
 
-      assertThat(report).isEqualTo(new DestinationReport(true, 0, 0, out.size(), 0, 0, null));
+      assertThat(report).isEqualTo(new DestinationReport(true, 0, 0, 0, out.size(), 0, 0, null));
       assertThat(out.size()).as("prelude, frame, header, EOS").isEqualTo(12 + 8 + 20 + 18 + 6 + 24);
       assertThat(report.verified()).as("no digest").isFalse();
       assertThat(receiver.report()).contains(report);

@@ -183,7 +183,7 @@ final class HostilePeerTest {
   void aReplyWhoseCountsDifferFromWhatTheSourceSentFailsTheMigration() throws Exception {
     try (TestGuest guest = TestGuest.filled(4 * MIB, 34);
         ForgingDestination forger =
-            new ForgingDestination(new DestinationReport(true, 0, 0, 0, 1, 0, null), false)) {
+            new ForgingDestination(new DestinationReport(true, 0, 0, 0, 0, 1, 0, null), false)) {
       MigrationStats stats = migrate(guest, forger.port(), TransportOptions.defaults());
 
       assertThat(stats.status()).isEqualTo(MigrationStatus.FAILED);
@@ -203,7 +203,7 @@ final class HostilePeerTest {
   void anEarlyForgedReplyFailsTheMigrationSayingSo() throws Exception {
     try (TestGuest guest = TestGuest.filled(16 * MIB, 35);
         ForgingDestination forger =
-            new ForgingDestination(new DestinationReport(true, 0, 0, 0, 1, 0, null), true)) {
+            new ForgingDestination(new DestinationReport(true, 0, 0, 0, 0, 1, 0, null), true)) {
       MigrationStats stats = migrate(guest, forger.port(), TransportOptions.defaults());
 
       assertThat(stats.status()).isEqualTo(MigrationStatus.FAILED);

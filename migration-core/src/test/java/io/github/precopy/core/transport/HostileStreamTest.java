@@ -299,9 +299,9 @@ final class HostileStreamTest {
               header(layout).u64(0x04 | StreamBytes.ZERO).u32(0).toByteArray(),
               "unknown flags 0x4"),
           arguments(
-              "QEMU's HOOK flag",
+              "ENCODED and PAGE together",
               header(layout).u64(0x80 | StreamBytes.PAGE).u32(0).toByteArray(),
-              "unknown flags 0x80"),
+              "flags 0x88 do not name exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS"),
           arguments(
               "obsolete FULL flag with ZERO",
               header(layout).u64(0x01 | StreamBytes.ZERO).toByteArray(),
@@ -313,11 +313,11 @@ final class HostileStreamTest {
           arguments(
               "ZERO and PAGE together",
               header(layout).u64(StreamBytes.ZERO | StreamBytes.PAGE).u32(0).toByteArray(),
-              "flags 0xa do not name exactly one of ZERO, PAGE, DIGEST, EOS"),
+              "flags 0xa do not name exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS"),
           arguments(
               "DIGEST and ZERO together",
               header(layout).u64(StreamBytes.DIGEST | StreamBytes.ZERO).u32(0).toByteArray(),
-              "flags 0x42 do not name exactly one of ZERO, PAGE, DIGEST, EOS"),
+              "flags 0x42 do not name exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS"),
           arguments(
               "PAGE and EOS together",
               header(layout).u64(StreamBytes.PAGE | StreamBytes.EOS).toByteArray(),
@@ -562,7 +562,7 @@ final class HostileStreamTest {
 
     DestinationReport report = new Destination(memory).receive(new ByteArrayInputStream(stream));
 
-    assertThat(report).isEqualTo(new DestinationReport(true, 1, 1, stream.length, 2, 0, null));
+    assertThat(report).isEqualTo(new DestinationReport(true, 1, 1, 0, stream.length, 2, 0, null));
     assertThat(report.verified()).isTrue();
     assertThat(memory.readLong(0x800000 + 4096)).isEqualTo(0x1111111111111111L);
   }
