@@ -43,11 +43,6 @@ final class PageCache {
     Arrays.fill(blocks, -1);
   }
 
-  /** The number of slots. */
-  int slots() {
-    return mask + 1;
-  }
-
   /** The array that holds the copies; slot {@code s} is at {@link #offset}{@code (s)}. */
   byte[] data() {
     return data;
