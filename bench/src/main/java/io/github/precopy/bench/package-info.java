@@ -17,6 +17,10 @@
  *     -p sizeBits=2097152 -jvmArgsAppend -Xmx1g
  * }</pre>
  *
+ * <p>{@link io.github.precopy.bench.FrameCompressionBenchmark} measures the candidate libraries of
+ * the {@code compression} plugin's frame codecs on 64-page frames ({@link
+ * io.github.precopy.bench.FramePages}) in {@code µs/op}; its {@code main} prints their ratios.
+ *
  * <p>{@code ContendersAgreeTest} checks that every contender returns the same answer, so a fast
  * score never comes from a wrong one.
  *
