@@ -20,7 +20,9 @@
  *   length       be32     1..1048576, bytes of payload
  *   checksum     be32     CRC32C (Castagnoli) of the be32 index of the frame in its channel
  *                         (0 for the first), the 4 length bytes and the payload
- *   payload      whole units below; a unit never spans two frames
+ *   payload      whole units below; a unit never spans two frames; with a frame codec, every
+ *                frame after the header's holds its units compressed by that codec, and
+ *                decompresses to 1..1048576 bytes
  *
  * units, in order, in the concatenated payloads:
  *   header:
@@ -29,6 +31,14 @@
  *     channel      be16   this channel's index, 0-based
  *     channels     be16   1..64, the channel count
  *     block count  be32   1..4096
+ *     CODECS, only if the stream uses a codec (in the same unit):
+ *       word         be64   exactly 0x100
+ *       page codecs  u8     0..16, each then u8 length 1..63 and its name, ASCII [a-z0-9][a-z0-9-]*
+ *                           (the capability of the plugin whose page codec it is), distinct; the
+ *                           codec id of an ENCODED record is an index into this list
+ *       frame codec  u8     length 0..63 and its name (e.g. zstd); 0: frames are not compressed
+ *                           the unit names at least one codec; with a frame codec, the header
+ *                           ends its frame
  *     per block, in id order (id = index in this table, 0-based), each entry one unit:
  *       name length  be16   1..255
  *       name         UTF-8 bytes, no terminator
@@ -39,15 +49,17 @@
  *     flags  = W &amp;  0xFFF
  *       ZERO      0x02  [block id] u8 fill byte (encoder writes 0; decoder fills with it)
  *       PAGE      0x08  [block id] the 4096 bytes of the page
+ *       ENCODED   0x80  [block id] u8 codec id, be16 length 1..4095, then that many bytes: the
+ *                       page as that codec encoded it against the page the destination holds
  *       DIGEST    0x40  [block id] be64 mask, then be32 CRC32C of each page whose mask bit is set,
  *                       in bit order; bit i is the page at offset + i * 4096; the offset is a
  *                       multiple of 64 pages, the mask is not 0 and names no page past the block
- *       EOS       0x10  W is exactly 0x10; be64 ZERO and PAGE records and be64 pages digested,
+ *       EOS       0x10  W is exactly 0x10; be64 ZERO, PAGE and ENCODED records and be64 pages digested,
  *                       on this channel
- *       CONTINUE  0x20  with ZERO, PAGE or DIGEST: same block as the channel's previous record,
+ *       CONTINUE  0x20  with ZERO, PAGE, ENCODED or DIGEST: same block as the channel's previous record,
  *                       block id omitted
  *     [block id] = be32 index into the header's block table, present unless CONTINUE is set
- *     exactly one of ZERO, PAGE, DIGEST, EOS per record; any other flag bit is an error
+ *     exactly one of ZERO, PAGE, ENCODED, DIGEST, EOS per record; any other flag bit is an error
  *
  * the channel ends right after the frame holding its EOS record, which is that frame's last unit.
  * </pre>
@@ -60,9 +72,21 @@
  * switch-over; the destination compares each with the page it holds.
  *
  * <p>Sizes: prelude 12 bytes; frame header 8; channel header 20 plus 18 + name bytes per block;
- * ZERO 9 bytes (13 with a block id); PAGE 4104 (4108); DIGEST 16 + 4 per page (20 + 4 per page);
- * EOS 24. Pages the source does not send (hinted free pages) produce no record, and the destination
- * keeps whatever those pages held.
+ * ZERO 9 bytes (13 with a block id); PAGE 4104 (4108); ENCODED 11 + length (15 + length); DIGEST
+ * 16 + 4 per page (20 + 4 per page); EOS 24; CODECS 10 + 1 + name bytes per codec. Pages the source
+ * does not send (hinted free pages, pages a page codec found unchanged) produce no record, and the
+ * destination keeps whatever those pages held. A stream that uses no codec has no CODECS unit and
+ * is byte for byte what it was before codecs existed.
+ *
+ * <h2>Codecs</h2>
+ *
+ * <p>A page codec (QEMU's XBZRLE is one) is a plugin's: the source sends a page it sent before as
+ * an ENCODED record against the copy the destination holds, which the destination decodes with the
+ * plugin of the same capability. A frame codec (QEMU's multifd compression) compresses each frame
+ * after the header on its own; the checksum covers the compressed bytes that travel, so corruption
+ * is caught before anything is decompressed, and decompression is bounded by the largest frame. A
+ * destination that lacks a plugin the header names refuses the stream after the header, before any
+ * record.
  *
  * <h2>Validation at the destination</h2>
  *
@@ -77,7 +101,9 @@
  * io.github.precopy.core.stream.MigrationStreamException} naming its index and byte offset when its
  * flags are unknown or contradictory, its block id is outside the table, CONTINUE has no previous
  * block, its offset is not below the block's used length, its page belongs to another channel, a
- * DIGEST is misaligned or its mask empty or out of the block, a unit runs past its frame, the EOS
+ * DIGEST is misaligned or its mask empty or out of the block, an ENCODED record names a codec the
+ * header did not or has a length out of range, its encoding does not decode, a compressed frame
+ * does not decompress or decompresses past 1 MiB, a unit runs past its frame, the EOS
  * counts differ from what the channel held, or bytes follow EOS. The decoder never allocates from a
  * length in the stream and treats end of input before EOS as truncation.
  */
