@@ -72,8 +72,8 @@
  * switch-over; the destination compares each with the page it holds.
  *
  * <p>Sizes: prelude 12 bytes; frame header 8; channel header 20 plus 18 + name bytes per block;
- * ZERO 9 bytes (13 with a block id); PAGE 4104 (4108); ENCODED 11 + length (15 + length); DIGEST
- * 16 + 4 per page (20 + 4 per page); EOS 24; CODECS 10 + 1 + name bytes per codec. Pages the source
+ * ZERO 9 bytes (13 with a block id); PAGE 4104 (4108); ENCODED 11 + length (15 + length); DIGEST 16
+ * + 4 per page (20 + 4 per page); EOS 24; CODECS 10 + 1 + name bytes per codec. Pages the source
  * does not send (hinted free pages, pages a page codec found unchanged) produce no record, and the
  * destination keeps whatever those pages held. A stream that uses no codec has no CODECS unit and
  * is byte for byte what it was before codecs existed.
@@ -103,8 +103,8 @@
  * block, its offset is not below the block's used length, its page belongs to another channel, a
  * DIGEST is misaligned or its mask empty or out of the block, an ENCODED record names a codec the
  * header did not or has a length out of range, its encoding does not decode, a compressed frame
- * does not decompress or decompresses past 1 MiB, a unit runs past its frame, the EOS
- * counts differ from what the channel held, or bytes follow EOS. The decoder never allocates from a
- * length in the stream and treats end of input before EOS as truncation.
+ * does not decompress or decompresses past 1 MiB, a unit runs past its frame, the EOS counts differ
+ * from what the channel held, or bytes follow EOS. The decoder never allocates from a length in the
+ * stream and treats end of input before EOS as truncation.
  */
 package io.github.precopy.core.stream;

@@ -8,6 +8,7 @@ import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
 import io.github.precopy.core.stream.MigrationStreamException;
 import io.github.precopy.core.stream.MigrationStreamWriter;
+import io.github.precopy.core.stream.StreamFormat;
 import io.github.precopy.core.testing.StreamBytes;
 import io.github.precopy.core.testing.TestCodecsProvider;
 import io.github.precopy.core.testing.TestMemories;
@@ -410,5 +411,68 @@ final class CodecStreamTest {
         .as(what)
         .isInstanceOf(IOException.class);
     assertThat(destination.report().orElseThrow().completed()).as(what).isFalse();
+  }
+
+  /**
+   * Seeded structure-aware fuzzing: bytes of the records of an encoded stream changed, then framed
+   * again with correct checksums so that they reach the record validator and the decoder; and bytes
+   * of compressed frames changed with their checksums made right again, so that they reach the
+   * decompressor. Each case loads or is rejected with a {@link MigrationStreamException} (or a
+   * missing plugin, when the change renamed a codec), never anything else.
+   */
+  @Test
+  void mutationsThatPassTheChecksumLoadOrAreRejectedCleanly() throws IOException {
+    byte[] encoded = encodedStream(null, StreamFormat.MAX_FRAME_BYTES);
+    byte[] payload = Arrays.copyOfRange(encoded, 20, encoded.length);
+    byte[] compressed = encodedStream(plugins.frameCodecs().get(0), 16 * 1024);
+    List<int[]> frames = frames(compressed);
+    int loaded = 0;
+    int rejected = 0;
+    try (GuestMemory copy = TestMemories.sameLayout(source)) {
+      for (int i = 0; i < 600; i++) {
+        byte[] mutated;
+        if (i % 2 == 0) {
+          byte[] records = payload.clone();
+          for (int changes = 1 + random.nextInt(4); changes > 0; changes--) {
+            records[random.nextInt(records.length)] ^= (byte) (1 + random.nextInt(255));
+          }
+          mutated = StreamBytes.framed(records);
+        } else {
+          mutated = compressed.clone();
+          int[] frame = frames.get(1 + random.nextInt(frames.size() - 1));
+          for (int changes = 1 + random.nextInt(4); changes > 0; changes--) {
+            mutated[frame[0] + 8 + random.nextInt(frame[1])] ^= (byte) (1 + random.nextInt(255));
+          }
+          int crc =
+              StreamBytes.frameChecksum(
+                  frame[2], frame[1], mutated, frame[0] + 8, frame[0] + 8 + frame[1]);
+          ByteBuffer.wrap(mutated).putInt(frame[0] + 4, crc);
+        }
+        String what = "seed " + seed + ", case " + i;
+        try {
+          receive(copy, mutated);
+          loaded++;
+        } catch (MigrationStreamException e) {
+          rejected++;
+        } catch (IOException e) {
+          assertThat(e.getMessage()).as(what).startsWith("the source uses ");
+          rejected++;
+        }
+      }
+    }
+    System.out.printf("codec fuzz: %d cases loaded, %d rejected%n", loaded, rejected);
+    assertThat(rejected).isGreaterThan(300);
+  }
+
+  /** Each frame's offset, payload length and index in a single-channel stream. */
+  private static List<int[]> frames(byte[] stream) {
+    List<int[]> frames = new java.util.ArrayList<>();
+    ByteBuffer in = ByteBuffer.wrap(stream);
+    for (int at = StreamFormat.PRELUDE_BYTES; at < stream.length; ) {
+      int length = in.getInt(at);
+      frames.add(new int[] {at, length, frames.size()});
+      at += 8 + length;
+    }
+    return frames;
   }
 }
