@@ -7,18 +7,19 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The boot every built-in workload starts with: it leaves memory as a guest that has been up for a
- * while has it. Options {@code touched} and {@code in-use} (shares of guest memory) are documented
- * in {@link Workloads}. One instance serves one guest.
+ * while has it. Options {@code touched} and {@code in-use} (shares of guest memory) and {@code
+ * content} (what whole pages are written with, at boot and after) are documented in {@link
+ * Workloads}. One instance serves one guest.
  *
  * <p>Each vCPU first runs its workload's own setup (a working set), then touches its share of
  * {@code touched} in "owners" of 64 KiB to 64 MiB (a process, a file in the page cache, a kernel
  * cache; at most a sixteenth of the vCPU's share, so small guests still have many owners),
- * allocated in blocks of mixed orders ({@link #randomOrder}) and written with non-zero data. An
- * owner is kept whole or freed whole, so that free memory comes back in contiguous runs as it does
- * when a process exits; owners are kept while that brings the kept amount closer to {@code in-use}
- * times the touched amount. Owners are freed only once every vCPU has touched its share, so that
- * the touched pages are distinct, as at the guest's peak of use. Freed pages keep their stale
- * contents.
+ * allocated in blocks of mixed orders ({@link #randomOrder}) and written with the workload's {@code
+ * content}, never all zeros. An owner is kept whole or freed whole, so that free memory comes back
+ * in contiguous runs as it does when a process exits; owners are kept while that brings the kept
+ * amount closer to {@code in-use} times the touched amount. Owners are freed only once every vCPU
+ * has touched its share, so that the touched pages are distinct, as at the guest's peak of use.
+ * Freed pages keep their stale contents.
  */
 final class GuestBoot {
 
@@ -28,8 +29,8 @@ final class GuestBoot {
   static final double DEFAULT_IN_USE = 0.1;
 
   /**
-   * The boot's options, {@code touched} and {@code in-use}, for a workload whose own memory is the
-   * option {@code ownMemory} (null if it has none).
+   * The options every workload has: the boot's {@code touched} and {@code in-use}, for a workload
+   * whose own memory is the option {@code ownMemory} (null if it has none), and {@code content}.
    */
   static List<WorkloadOption> options(String ownMemory) {
     return List.of(
@@ -45,7 +46,8 @@ final class GuestBoot {
             "share of memory still allocated after boot",
             DEFAULT_IN_USE,
             "0% to touched",
-            "20%"));
+            "20%"),
+        PageContent.DECLARATION);
   }
 
   private static final long MIN_OWNER_PAGES = 16;
@@ -56,13 +58,16 @@ final class GuestBoot {
   private final String workload;
   private final double touched;
   private final double inUse;
+  private final String content;
   private GuestMemory memory;
+  private PageContent pool;
   private CountDownLatch touching;
 
   GuestBoot(String workload, OptionReader options) {
     this.workload = workload;
     this.touched = options.share(TOUCHED, DEFAULT_TOUCHED);
     this.inUse = options.share(IN_USE, DEFAULT_IN_USE);
+    this.content = options.choice(PageContent.OPTION, PageContent.KINDS);
     if (inUse > touched) {
       throw new IllegalArgumentException(
           workload + ": option in-use (" + inUse + ") must not exceed touched (" + touched + ")");
@@ -81,7 +86,35 @@ final class GuestBoot {
   }
 
   /**
-   * Binds the boot to {@code cpu}'s guest; called from {@link Workload#program} for every vCPU.
+   * Checks that the workload's own memory, {@code pages} set by the option {@code what}, fits
+   * beside the touched memory of {@code cpu}'s guest.
+   *
+   * @throws IllegalArgumentException if it does not
+   */
+  void checkFits(Vcpu cpu, String what, long pages) {
+    long total = cpu.allocator().totalPages();
+    long touchedPages = (long) (touched * total);
+    if (pages + touchedPages > total) {
+      throw new IllegalArgumentException(
+          workload
+              + ": "
+              + what
+              + " ("
+              + pages
+              + " pages) plus touched ("
+              + WorkloadOption.percent(touched)
+              + ", "
+              + touchedPages
+              + " pages) exceed the guest's "
+              + total
+              + " pages");
+    }
+  }
+
+  /**
+   * Binds the boot to {@code cpu}'s guest and sets what the vCPU writes whole pages with (the pool
+   * of {@code content} is generated on the first call, from that vCPU's random source); called from
+   * {@link Workload#program} for every vCPU.
    *
    * @throws IllegalStateException if this instance already serves another guest
    */
@@ -89,10 +122,15 @@ final class GuestBoot {
     if (memory == null) {
       memory = cpu.memory();
       touching = new CountDownLatch(cpu.count());
+      pool =
+          content.equals(PageContent.RANDOM)
+              ? null
+              : PageContent.generate(content, cpu.random().split());
     } else if (memory != cpu.memory()) {
       throw new IllegalStateException(
           "a " + workload + " workload serves one guest; create another with Workloads.create");
     }
+    cpu.content(pool);
   }
 
   /**
@@ -157,7 +195,11 @@ final class GuestBoot {
 
   /** This vCPU's part of {@code share} of guest memory, in pages; the parts add up exactly. */
   static long share(Vcpu cpu, double share) {
-    long all = (long) (share * cpu.allocator().totalPages());
+    return part(cpu, (long) (share * cpu.allocator().totalPages()));
+  }
+
+  /** This vCPU's part of {@code all} pages; the parts add up exactly. */
+  static long part(Vcpu cpu, long all) {
     return all * (cpu.index() + 1) / cpu.count() - all * cpu.index() / cpu.count();
   }
 

@@ -1,12 +1,14 @@
 package io.github.precopy.sim;
 
+import io.github.precopy.core.memory.GuestMemory;
 import java.util.List;
 import java.util.TreeSet;
 
 /**
  * Reads a workload's options as the workload declared them ({@link WorkloadOption}): shares of
- * guest memory ({@code 0.25} or {@code 25%}) and rates in bytes per second as {@link
- * Units#parseRate} reads them ({@code 65536}, {@code 64k}, {@code 128m}, {@code 1t}).
+ * guest memory ({@code 0.25} or {@code 25%}), rates in bytes per second as {@link Units#parseRate}
+ * reads them ({@code 65536}, {@code 64k}, {@code 128m}, {@code 1t}), sizes as {@link
+ * Units#parseSize} reads them, and choices among a few words.
  */
 final class OptionReader {
 
@@ -71,6 +73,36 @@ final class OptionReader {
       throw invalid(key, text, "a positive number of bytes per second");
     }
     return value;
+  }
+
+  /** A size in bytes, a whole number of pages and at least one. */
+  long pages(String key, long defaultBytes) {
+    String text = options.values().get(key);
+    if (text == null) {
+      return defaultBytes / GuestMemory.PAGE_SIZE;
+    }
+    long value;
+    try {
+      value = Units.parseSize(text);
+    } catch (IllegalArgumentException e) {
+      throw invalid(key, text, "a size: " + e.getMessage());
+    }
+    if (value < GuestMemory.PAGE_SIZE || value % GuestMemory.PAGE_SIZE != 0) {
+      throw invalid(key, text, "a whole number of 4k pages, at least one");
+    }
+    return value / GuestMemory.PAGE_SIZE;
+  }
+
+  /** One of {@code values}; the first is the default. */
+  String choice(String key, List<String> values) {
+    String text = options.values().get(key);
+    if (text == null) {
+      return values.get(0);
+    }
+    if (!values.contains(text)) {
+      throw invalid(key, text, "one of " + String.join(", ", values));
+    }
+    return text;
   }
 
   private IllegalArgumentException invalid(String key, String text, String expected) {

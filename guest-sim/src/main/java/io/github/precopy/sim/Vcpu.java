@@ -14,9 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * the vCPU's halt instruction.
  *
  * <p>Written data: every page written whole carries its guest-physical address, a per-vCPU sequence
- * number and a random word, on top of per-vCPU random filler, so no two writes leave a page with
- * the same contents and a page copied from the wrong place or the wrong time shows up as a
- * mismatch.
+ * number and a random word, on top of the workload's content (by default per-vCPU random filler;
+ * see {@link PageContent}), so no two writes leave a page with the same contents and a page copied
+ * from the wrong place or the wrong time shows up as a mismatch.
  *
  * <p>Units: addresses are guest-physical bytes; work is counted in bytes of pages written, 4 KiB
  * for every page a write touches, whole or in part (the unit of a dirty rate).
@@ -43,7 +43,12 @@ public final class Vcpu {
   private final SplittableRandom random;
   private final RunGate gate;
   private final byte[] template = new byte[TEMPLATE_PAGES * GuestMemory.PAGE_SIZE];
+  private final byte[] oneByte = new byte[1];
   private long sequence;
+
+  /** The pages whole-page writes copy from; null for the random filler of {@link #template}. */
+  private PageContent content;
+
   private volatile long work;
 
   /** When the throttle next halts this vCPU ({@link System#nanoTime()}); 0 while unthrottled. */
@@ -104,6 +109,9 @@ public final class Vcpu {
       int n = (int) Math.min(left, TEMPLATE_PAGES);
       for (int i = 0; i < n; i++) {
         int base = i * GuestMemory.PAGE_SIZE;
+        if (content != null) {
+          content.copyPage(random, template, base);
+        }
         LONGS.set(template, base, at + ((long) i << GuestMemory.PAGE_SHIFT));
         LONGS.set(template, base + Long.BYTES, (++sequence << 16) | index);
         int slot = 2 + random.nextInt(LONGS_PER_PAGE - 2);
@@ -128,6 +136,25 @@ public final class Vcpu {
       memory.writeLong(page + offset, random.nextLong() | 1);
     }
     work += GuestMemory.PAGE_SIZE;
+  }
+
+  /**
+   * Increments the byte at every {@code stride} bytes of the page holding {@code address}, from its
+   * first byte: a sparse update of a few bytes, each wrapping from 0xff to 0.
+   */
+  void incrementBytes(long address, int stride) {
+    long page = address & -GuestMemory.PAGE_SIZE;
+    for (int offset = 0; offset < GuestMemory.PAGE_SIZE; offset += stride) {
+      memory.read(page + offset, oneByte, 0, 1);
+      oneByte[0]++;
+      memory.write(page + offset, oneByte, 0, 1);
+    }
+    work += GuestMemory.PAGE_SIZE;
+  }
+
+  /** Makes whole-page writes copy from {@code content}; null for the random filler. */
+  void content(PageContent content) {
+    this.content = content;
   }
 
   /**

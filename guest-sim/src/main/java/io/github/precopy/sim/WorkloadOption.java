@@ -25,7 +25,11 @@ public record WorkloadOption(
     /** A share of guest memory: {@code 0.25} or {@code 25%}. */
     SHARE("SHARE", "a share of guest memory, 0.25 or 25%"),
     /** Bytes per second, as {@link Units#parseRate} reads them. */
-    RATE("RATE", "bytes per second with an optional binary suffix k, m, g or t, e.g. 128m");
+    RATE("RATE", "bytes per second with an optional binary suffix k, m, g or t, e.g. 128m"),
+    /** Bytes, as {@link Units#parseSize} reads them. */
+    SIZE("SIZE", "bytes with an optional binary suffix k, m, g or t, e.g. 16m"),
+    /** One word of those the option lists as valid. */
+    CHOICE("CHOICE", "one of the words listed as valid");
 
     private final String label;
     private final String form;
@@ -72,6 +76,22 @@ public record WorkloadOption(
   static WorkloadOption unlimitedRate(String name, String meaning, String example) {
     return new WorkloadOption(
         name, Kind.RATE, meaning, "as fast as the vCPUs run", "positive", example);
+  }
+
+  /** A size option whose default is {@code defaultBytes}. */
+  static WorkloadOption size(
+      String name, String meaning, long defaultBytes, String valid, String example) {
+    return new WorkloadOption(
+        name, Kind.SIZE, meaning, Units.formatSize(defaultBytes), valid, example);
+  }
+
+  /** A choice among {@code values}, the first of which is the default. */
+  static WorkloadOption choice(String name, String meaning, List<String> values, String example) {
+    String valid =
+        String.join(", ", values.subList(0, values.size() - 1))
+            + " or "
+            + values.get(values.size() - 1);
+    return new WorkloadOption(name, Kind.CHOICE, meaning, values.get(0), valid, example);
   }
 
   /** {@code first} followed by {@code more}, unmodifiable. */

@@ -11,6 +11,35 @@ import java.util.List;
  * io.github.precopy.core.memory.GuestMemory}, so the dirty log sees every one, and write non-zero
  * data that changes with every write.
  *
+ * <h2>Content (every workload)</h2>
+ *
+ * {@code content} sets what the pages a workload writes whole hold, at boot and after (partial
+ * writes stay a few random words; {@code sparse-writes} increments single bytes):
+ *
+ * <ul>
+ *   <li>{@code random} (default): per-vCPU random filler, as the simulator always wrote; the same
+ *       seed gives the same bytes as before the option existed.
+ *   <li>{@code text}: English-like text, words of a fixed vocabulary of about 400 common words
+ *       drawn with a Zipf-like frequency (the word of rank r with weight 1 / r^1.3), in sentences
+ *       and lines of up to 72 characters. Deflate shrinks such a page about 2.7-fold (measured by
+ *       {@code PageContentTest}), in the range of English prose.
+ *   <li>{@code mixed}: a quarter each of zero-rich pages (mostly zeros with one to four runs of
+ *       non-zero words: page tables, sparse heap; never all zero, since zero pages are free or
+ *       untouched memory here), text pages, code-like pages (x86-64 instruction patterns with
+ *       random operands) and random pages (compressed or encrypted data). The classes follow the
+ *       page characteristics that zero-aware migration compression tells apart (Jin et al., "MECOM:
+ *       Live migration of virtual machines by adaptively compressing memory pages"); their equal
+ *       shares are an assumption, since no measurement of the shares in guest memory was found.
+ *       They are chosen so that deflate halves such memory page by page (2.0-fold, measured by
+ *       {@code PageContentTest}), as the "two to one compression (2:1) is practical for most
+ *       applications" that Abali et al. measured for main memory ("Performance of Hardware
+ *       Compressed Main Memory", IBM T.J. Watson Research Center).
+ * </ul>
+ *
+ * Each vCPU writes a whole page by copying one of a pool of pages generated once per guest from the
+ * seed, then stamping its address, a sequence number and a random word into it ({@link
+ * PageContent}), so content costs no more than {@code random} while the guest runs.
+ *
  * <h2>Boot (every workload)</h2>
  *
  * Each vCPU boots its share concurrently: it first sets up the workload's own memory (working set
@@ -86,9 +115,26 @@ import java.util.List;
  *       119 MB/s so that an unoptimised migration still converges.
  * </ul>
  *
+ * <h2>{@code sparse-writes}</h2>
+ *
+ * QEMU's synthetic load for XBZRLE ({@code docs/xbzrle.txt}, "Testing"): a buffer allocated at boot
+ * (before the boot's other allocations) and written whole once, then swept page by page, each page
+ * getting the byte at offsets 0, 1024, 2048 and 3072 incremented: four bytes of a page change per
+ * pass, the sparse update pattern XBZRLE is made for. The buffer is split between the vCPUs, each
+ * sweeping its own part.
+ *
+ * <ul>
+ *   <li>{@code buffer} = 16m: QEMU's test program allocates {@code calloc(4096, 4096)} bytes. A
+ *       whole number of pages; with {@code touched} it must fit in the guest's memory (checked when
+ *       the guest boots, since the size is absolute).
+ *   <li>{@code dirty-rate}: unpaced by default, as QEMU's loop; given, the bytes of buffer pages
+ *       updated per second, whole guest (4 KiB per page updated).
+ * </ul>
+ *
  * <p>Option values: shares as {@code 0.25} or {@code 25%}; rates in bytes per second as {@link
- * Units#parseRate} reads them, e.g. {@code 64k}, {@code 128m} or {@code 1t}. {@link #options} lists
- * each workload's options with their defaults and valid values.
+ * Units#parseRate} reads them, e.g. {@code 64k}, {@code 128m} or {@code 1t}; sizes as {@link
+ * Units#parseSize} reads them, e.g. {@code 16m}. {@link #options} lists each workload's options
+ * with their defaults and valid values.
  *
  * <p>Thread-safety: this class is stateless. A workload instance serves one guest (its boot
  * coordinates that guest's vCPUs); creating a second guest with it fails at boot.
@@ -96,7 +142,12 @@ import java.util.List;
 public final class Workloads {
 
   private static final List<String> NAMES =
-      List.of(IdleWorkload.NAME, CompileWorkload.NAME, HotSetWorkload.NAME, UniformWorkload.NAME);
+      List.of(
+          IdleWorkload.NAME,
+          CompileWorkload.NAME,
+          HotSetWorkload.NAME,
+          UniformWorkload.NAME,
+          SparseWritesWorkload.NAME);
 
   private Workloads() {}
 
@@ -117,7 +168,10 @@ public final class Workloads {
       case HotSetWorkload.NAME ->
           "a working set rewritten as fast as the vCPUs run; unpaced, so it never converges"
               + " over a link slower than memory";
-      default -> "random pages of an area written at a set rate";
+      case UniformWorkload.NAME -> "random pages of an area written at a set rate";
+      default ->
+          "QEMU's XBZRLE test writer: one byte in each quarter of every page of a buffer"
+              + " incremented, pass after pass";
     };
   }
 
@@ -132,7 +186,8 @@ public final class Workloads {
       case IdleWorkload.NAME -> IdleWorkload.OPTIONS;
       case CompileWorkload.NAME -> CompileWorkload.OPTIONS;
       case HotSetWorkload.NAME -> HotSetWorkload.OPTIONS;
-      default -> UniformWorkload.OPTIONS;
+      case UniformWorkload.NAME -> UniformWorkload.OPTIONS;
+      default -> SparseWritesWorkload.OPTIONS;
     };
   }
 
@@ -164,6 +219,8 @@ public final class Workloads {
         return new HotSetWorkload(options);
       case UniformWorkload.NAME:
         return new UniformWorkload(options);
+      case SparseWritesWorkload.NAME:
+        return new SparseWritesWorkload(options);
       default:
         throw unknown(name);
     }

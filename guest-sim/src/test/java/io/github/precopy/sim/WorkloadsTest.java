@@ -37,8 +37,10 @@ final class WorkloadsTest {
     assertThatThrownBy(() -> Workloads.create("kernel-build", WorkloadOptions.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "unknown workload 'kernel-build'; valid workloads: idle, compile, hot-set, uniform");
-    assertThat(Workloads.names()).containsExactly("idle", "compile", "hot-set", "uniform");
+            "unknown workload 'kernel-build'; valid workloads: idle, compile, hot-set, uniform,"
+                + " sparse-writes");
+    assertThat(Workloads.names())
+        .containsExactly("idle", "compile", "hot-set", "uniform", "sparse-writes");
   }
 
   @Test
@@ -46,8 +48,8 @@ final class WorkloadsTest {
     assertThatThrownBy(() -> Workloads.create("idle", WorkloadOptions.parse("working-set=10%")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "workload idle has no option 'working-set'; its options are dirty-rate, in-use,"
-                + " touched");
+            "workload idle has no option 'working-set'; its options are content, dirty-rate,"
+                + " in-use, touched");
   }
 
   @Test
@@ -84,7 +86,7 @@ final class WorkloadsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform"})
+  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform", "sparse-writes"})
   void eachWorkloadDeclaresItsOptionsWithValidDefaultsAndExamples(String name) {
     List<WorkloadOption> options = Workloads.options(name);
 
@@ -118,12 +120,16 @@ final class WorkloadsTest {
     assertThat(Workloads.options("idle"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"), tuple("in-use", "10%"), tuple("dirty-rate", "64k"));
+            tuple("touched", "50%"),
+            tuple("in-use", "10%"),
+            tuple("content", "random"),
+            tuple("dirty-rate", "64k"));
     assertThat(Workloads.options("compile"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
             tuple("touched", "50%"),
             tuple("in-use", "10%"),
+            tuple("content", "random"),
             tuple("dirty-rate", "64m per vCPU"),
             tuple("page-cache", "20%"));
     assertThat(Workloads.options("hot-set"))
@@ -131,6 +137,7 @@ final class WorkloadsTest {
         .containsExactly(
             tuple("touched", "50%"),
             tuple("in-use", "10%"),
+            tuple("content", "random"),
             tuple("working-set", "25%"),
             tuple("dirty-rate", "as fast as the vCPUs run"));
     assertThat(Workloads.options("uniform"))
@@ -138,13 +145,14 @@ final class WorkloadsTest {
         .containsExactly(
             tuple("touched", "50%"),
             tuple("in-use", "10%"),
+            tuple("content", "random"),
             tuple("area", "50%"),
             tuple("dirty-rate", "64m"));
     assertThatThrownBy(() -> Workloads.options("busy")).hasMessageContaining("valid workloads");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform"})
+  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform", "sparse-writes"})
   void bootOnOneVcpuIsReproducibleForASeed(String name) {
     long seed = TestMemories.seed("WorkloadsTest reproducibility " + name);
     long memory = 32L << 20;
@@ -175,7 +183,8 @@ final class WorkloadsTest {
     "idle, dirty-rate=1m, 256",
     "compile, '', 32768",
     "hot-set, '', 262144",
-    "uniform, '', 16384"
+    "uniform, '', 16384",
+    "sparse-writes, '', 65536"
   })
   void everyPageTheWorkloadWritesIsMarkedDirtyAndNoOther(String name, String options, long kib)
       throws Exception {

@@ -23,8 +23,11 @@ final class WorkloadHelp {
     List<String> lines = new ArrayList<>();
     lines.add("");
     lines.add("Workloads and their options (--workload NAME --workload-option KEY=VALUE):");
-    lines.add("  SHARE: " + WorkloadOption.Kind.SHARE.form() + ";");
-    lines.add("  RATE: " + WorkloadOption.Kind.RATE.form() + ".");
+    WorkloadOption.Kind[] kinds = WorkloadOption.Kind.values();
+    for (WorkloadOption.Kind kind : kinds) {
+      lines.add(
+          "  " + kind.label() + ": " + kind.form() + (kind == kinds[kinds.length - 1] ? "." : ";"));
+    }
     for (String name : Workloads.names()) {
       lines.addAll(wrap("  " + name + ": ", Workloads.summary(name), 4));
       for (WorkloadOption option : Workloads.options(name)) {

@@ -21,7 +21,11 @@ final class BadInputTest {
         bad("--vcpus -1 is outside 1 to 1024", "migrate", "--vcpus", "-1"),
         bad("'four' is not an int", "migrate", "--vcpus", "four"),
         bad("valid workloads: idle, compile, hot-set, uniform", "migrate", "--workload", "busy"),
-        bad("its options are dirty-rate, in-use, touched", "migrate", "--workload-option", "x=1"),
+        bad(
+            "its options are content, dirty-rate, in-use, touched",
+            "migrate",
+            "--workload-option",
+            "x=1"),
         bad("KEY=VALUE", "migrate", "--workload-option", "dirty-rate"),
         bad("available: auto-converge, free-page-hint", "migrate", "--capabilities", "compress"),
         bad("--max-bandwidth: max-bandwidth must be positive", "migrate", "--max-bandwidth", "0"),
