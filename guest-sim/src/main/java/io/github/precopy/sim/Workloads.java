@@ -124,7 +124,7 @@ import java.util.List;
  * sweeping its own part.
  *
  * <ul>
- *   <li>{@code buffer} = 16m: QEMU's test program allocates {@code calloc(4096, 4096)} bytes. A
+ *   <li>{@code buffer} = 64m (QEMU's test program allocates 16 MiB, {@code calloc(4096, 4096)}). A
  *       whole number of pages; with {@code touched} it must fit in the guest's memory (checked when
  *       the guest boots, since the size is absolute).
  *   <li>{@code dirty-rate}: unpaced by default, as QEMU's loop; given, the bytes of buffer pages

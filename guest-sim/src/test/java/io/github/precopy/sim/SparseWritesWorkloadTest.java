@@ -94,7 +94,7 @@ final class SparseWritesWorkloadTest {
             tuple("touched", "50%"),
             tuple("in-use", "10%"),
             tuple("content", "random"),
-            tuple("buffer", "16m"),
+            tuple("buffer", "64m"),
             tuple("dirty-rate", "as fast as the vCPUs run"));
     for (String size : new String[] {"0", "5000", "2k"}) {
       assertThatThrownBy(
