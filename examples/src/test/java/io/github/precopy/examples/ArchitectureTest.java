@@ -8,9 +8,9 @@ import io.github.precopy.core.testing.ArchitectureRules;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every module the command line ships (bitmap, spi, engine, free-page-hint plugin, simulator and
- * the examples themselves) keeps the project's layering: no package cycle, plugins on the SPI
- * alone, the engine's internals used by the engine only.
+ * Every module the command line ships (bitmap, spi, engine, free-page-hint, auto-converge and
+ * xbzrle plugins, simulator and the examples themselves) keeps the project's layering: no package
+ * cycle, plugins on the SPI alone, the engine's internals used by the engine only.
  */
 final class ArchitectureTest {
 
@@ -18,7 +18,9 @@ final class ArchitectureTest {
   void everyModuleOnTheClassPathKeepsTheLayering() {
     JavaClasses classes = ArchitectureRules.productionClasses();
     for (String module :
-        new String[] {"bitmap", "spi", "core", "balloon", "autoconverge", "sim", "examples"}) {
+        new String[] {
+          "bitmap", "spi", "core", "balloon", "autoconverge", "xbzrle", "sim", "examples"
+        }) {
       assertThat(classes.containPackage("io.github.precopy." + module)).as(module).isTrue();
     }
 

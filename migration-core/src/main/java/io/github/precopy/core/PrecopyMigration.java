@@ -376,7 +376,7 @@ public final class PrecopyMigration {
         writer.writePage(block, pages[i]);
         normal++;
       } else {
-        if (!sendEncoded(writer, encoding, block, blocks[i], pages[i])) {
+        if (sendEncoded(writer, encoding, block, blocks[i], pages[i])) {
           normal++;
         }
         encoding = optimizations.pageEncoding();

@@ -331,6 +331,9 @@ final class IncomingCommand implements Callable<Integer> {
     for (String sourceOnly : SOURCE_ONLY_RAM_FIELDS) {
       ram.putNull(sourceOnly);
     }
+    // Pages a plugin's page codec encoded (e.g. xbzrle's deltas): no QEMU name, and not in ram,
+    // whose fields are the source's.
+    node.put("encoded-pages", report.encodedPages());
     ObjectNode verification = node.putObject("verification");
     verification.put("pages-checked", report.pagesVerified());
     verification.put("mismatches", report.mismatches());
@@ -364,6 +367,10 @@ final class IncomingCommand implements Callable<Integer> {
         .append(
             String.format(
                 Locale.ROOT, "normal %,d, zero %,d", report.normalPages(), report.zeroPages()))
+        .append(
+            report.encodedPages() == 0
+                ? ""
+                : String.format(Locale.ROOT, ", encoded %,d", report.encodedPages()))
         .append(separator);
     text.append("verification ")
         .append(

@@ -470,9 +470,21 @@ final class MigrateCommand implements Callable<Integer> {
         spec,
         "--capabilities",
         () -> {
-          engine.check(config(new LinkedHashSet<>(capabilities)));
+          engine.check(
+              MigrationConfig.builder().capabilities(new LinkedHashSet<>(capabilities)).build());
           return null;
         });
+    // Every run's parameters, before the first starts: --compare enables capabilities that
+    // --capabilities did not name, whose parameters would otherwise be checked only in their run.
+    for (Set<String> run : plannedRuns(engine)) {
+      Flag.check(
+          spec,
+          "--parameter",
+          () -> {
+            engine.check(config(run));
+            return null;
+          });
+    }
     if (chart != null) {
       Path directory = chart.toAbsolutePath().getParent();
       require(

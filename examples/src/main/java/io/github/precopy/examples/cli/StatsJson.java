@@ -16,14 +16,25 @@ import java.util.Map;
  * when the downtime broke the limit), {@code expected-downtime} (only while the migration is
  * active, as QEMU reports it), {@code cpu-throttle-percentage} (only when the guest was throttled:
  * the throttle at the last sync), {@code ram}, each enabled capability's figures under its name
- * (e.g. {@code free-page-hint}), {@code verification} (null when the destination is elsewhere),
- * {@code rounds}, {@code error-desc} (only when there is an error, as in QEMU), and {@code
- * capabilities} and {@code guest} to say what ran. Times in ms, sizes in bytes.
+ * (e.g. {@code free-page-hint}; {@code xbzrle}'s under {@code xbzrle-cache}, QEMU's name: {@code
+ * cache-size}, {@code bytes}, {@code pages}, {@code cache-miss}, {@code cache-miss-rate}, {@code
+ * encoding-rate}, {@code overflow}), {@code multifd-compression} (only when a frame codec
+ * compressed the stream: {@code codec}, {@code uncompressed-bytes}, {@code compressed-bytes},
+ * {@code compression-rate}), {@code verification} (null when the destination is elsewhere), {@code
+ * rounds}, {@code error-desc} (only when there is an error, as in QEMU), and {@code capabilities}
+ * and {@code guest} to say what ran. Times in ms, sizes in bytes.
  */
 final class StatsJson {
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /**
+   * The JSON names of figures whose {@link MigrationStats#optimizations()} key is not QEMU's name
+   * for them: QEMU's {@code query-migrate} calls the {@code xbzrle} capability's section {@code
+   * xbzrle-cache}.
+   */
+  static final Map<String, String> SECTION_NAMES = Map.of("xbzrle", "xbzrle-cache");
 
   private StatsJson() {}
 
@@ -86,8 +97,9 @@ final class StatsJson {
     ramNode.put("precopy-bytes", ram.precopyBytes());
     ramNode.put("downtime-bytes", ram.downtimeBytes());
     for (Map.Entry<String, Map<String, Object>> optimization : stats.optimizations().entrySet()) {
-      if (!node.has(optimization.getKey())) {
-        node.set(optimization.getKey(), MAPPER.valueToTree(optimization.getValue()));
+      String name = SECTION_NAMES.getOrDefault(optimization.getKey(), optimization.getKey());
+      if (!node.has(name)) {
+        node.set(name, MAPPER.valueToTree(optimization.getValue()));
       }
     }
     MigrationStats.Verification verification = stats.verification();

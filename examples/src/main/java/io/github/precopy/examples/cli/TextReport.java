@@ -12,7 +12,61 @@ import java.util.stream.Collectors;
 /** The human-readable results of migrate: one run, or a side-by-side comparison. */
 final class TextReport {
 
+  /** The figures of capability xbzrle, as {@link MigrationStats#optimizations()} keys them. */
+  static final String XBZRLE = "xbzrle";
+
+  /** The frame codec's figures, under the parameter's name. */
+  static final String COMPRESSION = "multifd-compression";
+
   private TextReport() {}
+
+  /**
+   * E.g. "1,234 pages encoded (2.50 MiB), 56 cache misses, 7 overflows, 64.00 MiB cache"; null if a
+   * figure is missing, so that the figures are printed as they are.
+   */
+  private static String xbzrle(Map<String, Object> figures) {
+    Long pages = number(figures, "pages");
+    Long bytes = number(figures, "bytes");
+    Long misses = number(figures, "cache-miss");
+    Long overflow = number(figures, "overflow");
+    Long cacheSize = number(figures, "cache-size");
+    if (pages == null || bytes == null || misses == null || overflow == null) {
+      return null;
+    }
+    return count(pages)
+        + " pages encoded ("
+        + Sizes.format(bytes)
+        + "), "
+        + count(misses)
+        + (misses == 1 ? " cache miss, " : " cache misses, ")
+        + count(overflow)
+        + (overflow == 1 ? " overflow" : " overflows")
+        + (cacheSize == null ? "" : ", " + Sizes.format(cacheSize) + " cache");
+  }
+
+  /**
+   * E.g. "zstd, 1.00 GiB -> 250.00 MiB (ratio 4.10)"; null if a figure is missing, so that the
+   * figures are printed as they are.
+   */
+  private static String compression(Map<String, Object> figures) {
+    Object codec = figures.get("codec");
+    Long before = number(figures, "uncompressed-bytes");
+    Long after = number(figures, "compressed-bytes");
+    if (codec == null || before == null || after == null) {
+      return null;
+    }
+    return codec
+        + ", "
+        + Sizes.format(before)
+        + " -> "
+        + Sizes.format(after)
+        + (after > 0 ? String.format(Locale.ROOT, " (ratio %.2f)", (double) before / after) : "");
+  }
+
+  /** A whole-number figure, or null if absent or not a number. */
+  private static Long number(Map<String, Object> figures, String key) {
+    return figures.get(key) instanceof Number value ? value.longValue() : null;
+  }
 
   /** The figures of one run, one per line. */
   static String of(RunResult run) {
@@ -47,13 +101,22 @@ final class TextReport {
                 averageMbps(stats))));
     rows.add(row("verification", verification(stats)));
     for (Map.Entry<String, Map<String, Object>> optimization : stats.optimizations().entrySet()) {
+      Map<String, Object> figures = optimization.getValue();
+      String line =
+          switch (optimization.getKey()) {
+            case XBZRLE -> xbzrle(figures);
+            case COMPRESSION -> compression(figures);
+            default -> null;
+          };
       rows.add(
           row(
               optimization.getKey(),
-              optimization.getValue().entrySet().stream()
-                  .sorted(Map.Entry.comparingByKey())
-                  .map(e -> e.getKey() + "=" + e.getValue())
-                  .collect(Collectors.joining(" "))));
+              line != null
+                  ? line
+                  : figures.entrySet().stream()
+                      .sorted(Map.Entry.comparingByKey())
+                      .map(e -> e.getKey() + "=" + e.getValue())
+                      .collect(Collectors.joining(" "))));
     }
     if (stats.errorDescription() != null) {
       rows.add(row("error", stats.errorDescription()));
@@ -79,6 +142,17 @@ final class TextReport {
     rows.add(line(runs, "pages sent (normal)", r -> count(r.stats().ram().normal())));
     rows.add(line(runs, "zero pages", r -> count(r.stats().ram().duplicate())));
     rows.add(line(runs, "hinted pages", r -> count(r.hintedPages())));
+    if (runs.stream().anyMatch(r -> r.stats().optimizations().containsKey(XBZRLE))) {
+      rows.add(
+          line(
+              runs,
+              "xbzrle pages",
+              r -> {
+                Map<String, Object> figures = r.stats().optimizations().get(XBZRLE);
+                Long pages = figures == null ? null : number(figures, "pages");
+                return pages == null ? "-" : count(pages);
+              }));
+    }
     rows.add(line(runs, "syncs", r -> count(r.stats().ram().dirtySyncCount())));
     rows.add(
         line(

@@ -22,7 +22,9 @@ public final class ArchitectureRules {
 
   private static final String ROOT = "io.github.precopy";
   private static final String FACADE = "io.github.precopy.core";
-  private static final String[] PLUGINS = {ROOT + ".balloon", ROOT + ".autoconverge"};
+  private static final String[] PLUGINS = {
+    ROOT + ".balloon", ROOT + ".autoconverge", ROOT + ".xbzrle"
+  };
   private static final String[] INTERNAL = {
     "io.github.precopy.core.engine..", "io.github.precopy.core.stream.."
   };
@@ -104,7 +106,8 @@ public final class ArchitectureRules {
         .resideInAPackage(FACADE + "..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage(ROOT + ".sim..", ROOT + ".balloon..", ROOT + ".autoconverge..");
+        .resideInAnyPackage(
+            ROOT + ".sim..", ROOT + ".balloon..", ROOT + ".autoconverge..", ROOT + ".xbzrle..");
   }
 
   /** A plugin needs nothing of the project but the SPI, so a custom stack can ship it alone. */
