@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The benchmarks and every module they measure (bitmap, spi, engine, free-page-hint, auto-converge
- * and xbzrle plugins and simulator) keep the project's layering: no package cycle, plugins on the
- * SPI alone, the engine's internals used by the engine only.
+ * xbzrle and compression plugins and simulator) keep the project's layering: no package cycle,
+ * plugins on the SPI alone, the engine's internals used by the engine only.
  */
 final class ArchitectureTest {
 
@@ -19,7 +19,15 @@ final class ArchitectureTest {
     JavaClasses classes = ArchitectureRules.productionClasses();
     for (String module :
         new String[] {
-          "bitmap", "spi", "core", "balloon", "autoconverge", "xbzrle", "sim", "bench"
+          "bitmap",
+          "spi",
+          "core",
+          "balloon",
+          "autoconverge",
+          "xbzrle",
+          "compression",
+          "sim",
+          "bench"
         }) {
       assertThat(classes.containPackage("io.github.precopy." + module)).as(module).isTrue();
     }

@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every module the command line ships (bitmap, spi, engine, free-page-hint, auto-converge and
- * xbzrle plugins, simulator and the examples themselves) keeps the project's layering: no package
- * cycle, plugins on the SPI alone, the engine's internals used by the engine only.
+ * xbzrle and compression plugins, simulator and the examples themselves) keeps the project's
+ * layering: no package cycle, plugins on the SPI alone, the engine's internals used by the engine
+ * only.
  */
 final class ArchitectureTest {
 
@@ -19,7 +20,15 @@ final class ArchitectureTest {
     JavaClasses classes = ArchitectureRules.productionClasses();
     for (String module :
         new String[] {
-          "bitmap", "spi", "core", "balloon", "autoconverge", "xbzrle", "sim", "examples"
+          "bitmap",
+          "spi",
+          "core",
+          "balloon",
+          "autoconverge",
+          "xbzrle",
+          "compression",
+          "sim",
+          "examples"
         }) {
       assertThat(classes.containPackage("io.github.precopy." + module)).as(module).isTrue();
     }

@@ -202,13 +202,8 @@ final class XbzrleMigrationTest {
 
   /**
    * QEMU's {@code ram.normal} counts the pages sent whole, and the destination counts the PAGE
-   * records it applied: both ends agree without xbzrle ({@code JsonOutputTest}), and must with it.
-   *
-   * <p>Fails at present, an engine bug left for migration-core: {@code PrecopyMigration.send}
-   * counts {@code normal++} when {@code sendEncoded} returns false (the page went as an encoding or
-   * not at all) rather than true (it went whole), so the source's {@code normal} is the PAGE
-   * records minus the pages the encoder declined (cache misses, overflows) plus the pages it
-   * encoded or found unchanged.
+   * records it applied: both ends agree without xbzrle ({@code JsonOutputTest}), and must with it
+   * (a page the encoder declines goes whole and counts as normal; one it encodes does not).
    */
   @Test
   void theSourceCountsAsNormalThePagesTheDestinationAppliedWhole() throws Exception {

@@ -23,8 +23,14 @@ public final class ArchitectureRules {
   private static final String ROOT = "io.github.precopy";
   private static final String FACADE = "io.github.precopy.core";
   private static final String[] PLUGINS = {
-    ROOT + ".balloon", ROOT + ".autoconverge", ROOT + ".xbzrle"
+    ROOT + ".balloon", ROOT + ".autoconverge", ROOT + ".xbzrle", ROOT + ".compression"
   };
+
+  /** The libraries a plugin wraps, beside the JDK and the SPI: compression's zstd and lz4. */
+  private static final java.util.Map<String, String[]> PLUGIN_LIBRARIES =
+      java.util.Map.of(
+          ROOT + ".compression", new String[] {"com.github.luben.zstd..", "net.jpountz.."});
+
   private static final String[] INTERNAL = {
     "io.github.precopy.core.engine..", "io.github.precopy.core.stream.."
   };
@@ -107,10 +113,17 @@ public final class ArchitectureRules {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
-            ROOT + ".sim..", ROOT + ".balloon..", ROOT + ".autoconverge..", ROOT + ".xbzrle..");
+            ROOT + ".sim..",
+            ROOT + ".balloon..",
+            ROOT + ".autoconverge..",
+            ROOT + ".xbzrle..",
+            ROOT + ".compression..");
   }
 
-  /** A plugin needs nothing of the project but the SPI, so a custom stack can ship it alone. */
+  /**
+   * A plugin needs nothing of the project but the SPI (and the library it wraps, if any), so a
+   * custom stack can ship it alone.
+   */
   public static ArchRule pluginsDependOnTheSpiAlone() {
     CompositeArchRule rule = null;
     for (String plugin : PLUGINS) {
@@ -120,7 +133,13 @@ public final class ArchitectureRules {
               .resideInAPackage(plugin + "..")
               .should()
               .onlyDependOnClassesThat()
-              .resideInAnyPackage("java..", "javax..", ROOT + ".spi..", plugin + "..");
+              .resideInAnyPackage(
+                  java.util.stream.Stream.concat(
+                          java.util.stream.Stream.of(
+                              "java..", "javax..", ROOT + ".spi..", plugin + ".."),
+                          java.util.Arrays.stream(
+                              PLUGIN_LIBRARIES.getOrDefault(plugin, new String[0])))
+                      .toArray(String[]::new));
       rule = rule == null ? CompositeArchRule.of(one) : rule.and(one);
     }
     return rule;
