@@ -37,7 +37,7 @@ final class CodecMigrationTest {
 
   /**
    * A policy that acts as the guest too: at each sync it changes a few bytes of each of the first
-   * 64 pages, so that every round sends them again, and switches over after four rounds that sent
+   * 64 pages, so that every round sends them again, and switches over after six rounds that sent
    * nothing else.
    */
   private static ConvergencePolicy rewriting(GuestMemory memory) {
@@ -51,7 +51,7 @@ final class CodecMigrationTest {
       if (state.remainingBytes() <= REWRITTEN_PAGES * 4096L) {
         onlyRewritten[0]++;
       }
-      return onlyRewritten[0] >= 4
+      return onlyRewritten[0] >= 6
           ? ConvergencePolicy.Decision.STOP_AND_COPY
           : ConvergencePolicy.Decision.CONTINUE;
     };

@@ -12,6 +12,22 @@ final class TestCertificates {
 
   private TestCertificates() {}
 
+  /**
+   * The command line's TLS options for {@code side} ({@code source} or {@code destination}), with
+   * the key pairs and a password file made in {@code directory} the first time.
+   */
+  static synchronized List<String> options(Path directory, String side) throws Exception {
+    Path password = directory.resolve("password");
+    if (!java.nio.file.Files.exists(password)) {
+      make(directory);
+      java.nio.file.Files.writeString(password, "changeit\n");
+    }
+    return List.of(
+        "--tls-keystore", directory.resolve(side + ".p12").toString(),
+        "--tls-truststore", directory.resolve(side + "-trust.p12").toString(),
+        "--tls-password-file", password.toString());
+  }
+
   /** Two self-signed key pairs that trust each other, made with keytool as the README shows. */
   static void make(Path directory) throws Exception {
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +37,6 @@ final class XbzrleMigrationTest {
       Long.getLong("precopy.test.seed", ThreadLocalRandom.current().nextLong(1L << 32));
 
   @TempDir static Path certificates;
-  private static boolean certificatesMade;
 
   @BeforeAll
   static void printSeed() {
@@ -266,17 +264,7 @@ final class XbzrleMigrationTest {
   }
 
   private static List<String> tls(String side) throws Exception {
-    synchronized (XbzrleMigrationTest.class) {
-      if (!certificatesMade) {
-        TestCertificates.make(certificates);
-        Files.writeString(certificates.resolve("password"), "changeit\n");
-        certificatesMade = true;
-      }
-    }
-    return List.of(
-        "--tls-keystore", certificates.resolve(side + ".p12").toString(),
-        "--tls-truststore", certificates.resolve(side + "-trust.p12").toString(),
-        "--tls-password-file", certificates.resolve("password").toString());
+    return TestCertificates.options(certificates, side);
   }
 
   private static String awaitListening(Cli cli) throws InterruptedException {
