@@ -123,7 +123,11 @@ public final class CompressionComparison implements Callable<Integer> {
     }
     MigrationEngine engine = MigrationEngine.create();
     for (String codec : codecs) {
-      engine.check(MigrationConfig.builder().option("multifd-compression", codec).build());
+      try {
+        engine.check(MigrationConfig.builder().option("multifd-compression", codec).build());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--codecs: " + e.getMessage());
+      }
     }
     System.out.printf(
         Locale.ROOT,

@@ -31,6 +31,8 @@ final class ToolCommandLineTest {
       case "LoopbackThroughput" -> new LoopbackThroughput();
       case "DowntimeMatrix" -> new DowntimeMatrix();
       case "AutoConvergeComparison" -> new AutoConvergeComparison();
+      case "XbzrleComparison" -> new XbzrleComparison();
+      case "CompressionComparison" -> new CompressionComparison();
       default -> new LoopbackDestination();
     };
   }
@@ -42,7 +44,9 @@ final class ToolCommandLineTest {
         "LoopbackThroughput",
         "LoopbackDestination",
         "DowntimeMatrix",
-        "AutoConvergeComparison"
+        "AutoConvergeComparison",
+        "XbzrleComparison",
+        "CompressionComparison"
       })
   void helpPrintsTheUsage(String name) {
     int exitCode = run(tool(name), "--help");
@@ -58,7 +62,9 @@ final class ToolCommandLineTest {
         "FreePageHintReproduction",
         "LoopbackThroughput",
         "DowntimeMatrix",
-        "AutoConvergeComparison"
+        "AutoConvergeComparison",
+        "XbzrleComparison",
+        "CompressionComparison"
       })
   void anUnknownOptionIsRejectedBeforeAnythingRuns(String name) {
     int exitCode = run(tool(name), "--memroy", "1g");
@@ -77,7 +83,9 @@ final class ToolCommandLineTest {
         "FreePageHintReproduction",
         "LoopbackThroughput",
         "DowntimeMatrix",
-        "AutoConvergeComparison"
+        "AutoConvergeComparison",
+        "XbzrleComparison",
+        "CompressionComparison"
       })
   void aWrongValueIsOneLineNamingTheOption(String name) {
     int exitCode = run(tool(name), "--memory", "lots");
@@ -98,8 +106,11 @@ final class ToolCommandLineTest {
         "DowntimeMatrix|--transports|udp|--transports takes in-process and tcp, got udp",
         "DowntimeMatrix|--capabilities|auto-converge|--capabilities takes none and free-page-hint,"
             + " got auto-converge",
-        "DowntimeMatrix|--workloads|build|--workloads takes idle, compile, hot-set, uniform, got"
-            + " build",
+        "DowntimeMatrix|--workloads|build|--workloads takes idle, compile, hot-set, uniform,"
+            + " sparse-writes, got build",
+        "XbzrleComparison|--runs|0|--runs and --stalled-syncs must be >= 1",
+        "CompressionComparison|--codecs|gzip|--codecs: multifd-compression 'gzip' is not a codec"
+            + " of the plugins here; available: none, lz4, zlib, zstd",
         "AutoConvergeComparison|--rate-from|guess|--rate-from takes dirty-log or work, got guess",
         "AutoConvergeComparison|--ratios|2,0|--ratios must be positive, got 0.0"
       })

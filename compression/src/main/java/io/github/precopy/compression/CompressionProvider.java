@@ -9,18 +9,16 @@ import java.util.Map;
 
 /**
  * The {@code compression} capability: contributes QEMU's multifd compression methods as {@link
- * FrameCodec}s named {@code zlib}, {@code zstd} and {@code lz4}, which the engine applies to every
- * frame of every channel when the parameter {@value #METHOD} names one ({@code none}, the default,
- * sends frames as they are).
+ * FrameCodec}s named {@code zstd}, {@code zlib} and {@code lz4}, which the engine applies to every
+ * frame of every channel after its header. The parameter {@value #METHOD} names the codec, as in
+ * QEMU, whether or not the capability is enabled ({@code none} sends frames as they are); enabling
+ * {@code compression} without it compresses with {@code zstd}, the first of {@link #frameCodecs()}.
  *
  * <p>Parameters, among the migration's options, with QEMU's names, defaults and ranges: {@value
  * #METHOD} ({@code none}, {@code zlib}, {@code zstd} or {@code lz4}), {@value #ZLIB_LEVEL} (0 to 9,
- * default 1) and {@value #ZSTD_LEVEL} (0 to 20, default 1). {@code lz4} has no level.
- *
- * <p>As in QEMU, compression is selected by {@value #METHOD}, not by enabling a capability: the
- * engine asks every provider on the class path for its frame codecs whether or not its capability
- * is enabled. Enabling {@code compression} only has {@link #validate} check these parameters before
- * the migration starts; the optimisation {@link #create} returns does nothing and reports nothing.
+ * default 1) and {@value #ZSTD_LEVEL} (0 to 20, default 1). {@code lz4} has no level. The
+ * optimisation {@link #create} returns has no behaviour of its own: the engine compresses, and
+ * reports the figures under {@code multifd-compression}.
  *
  * <p>Found by {@link java.util.ServiceLoader}; stateless and thread-safe, as are its codecs.
  */
@@ -41,7 +39,7 @@ public final class CompressionProvider implements MigrationOptimizationProvider 
   public static final String ZSTD_LEVEL = CompressionParameters.ZSTD_LEVEL;
 
   private static final List<FrameCodec> CODECS =
-      List.of(new ZlibCodec(), new ZstdCodec(), new Lz4Codec());
+      List.of(new ZstdCodec(), new ZlibCodec(), new Lz4Codec());
 
   /** For {@link java.util.ServiceLoader}. */
   public CompressionProvider() {}
@@ -68,7 +66,7 @@ public final class CompressionProvider implements MigrationOptimizationProvider 
     return phase -> {};
   }
 
-  /** {@code zlib}, {@code zstd} and {@code lz4}, in that order. */
+  /** {@code zstd} (the one enabling the capability selects), {@code zlib} and {@code lz4}. */
   @Override
   public List<FrameCodec> frameCodecs() {
     return CODECS;

@@ -29,7 +29,7 @@ final class CompressionProviderTest {
     assertThat(found).isInstanceOf(CompressionProvider.class);
     assertThat(found.frameCodecs())
         .extracting(FrameCodec::name)
-        .containsExactly("zlib", "zstd", "lz4");
+        .containsExactly("zstd", "zlib", "lz4");
     assertThat(found.pageCodec()).isNull();
   }
 

@@ -42,7 +42,7 @@ final class SparseWritesWorkload implements Workload {
               DEFAULT_BUFFER,
               "a whole number of 4k pages, at least one, with touched + buffer at most the guest's"
                   + " memory",
-              "64m"),
+              "16m"),
           WorkloadOption.unlimitedRate(
               DIRTY_RATE, "bytes of buffer pages updated per second, whole guest", "256m"));
 

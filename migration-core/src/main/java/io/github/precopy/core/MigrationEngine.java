@@ -175,7 +175,7 @@ public final class MigrationEngine {
               optimizations,
               context,
               connection,
-              registry.frameCodec(config.options()),
+              registry.frameCodec(config.capabilities(), config.options()),
               ticker);
     } catch (RuntimeException | Error e) {
       dirtyTracker.close();

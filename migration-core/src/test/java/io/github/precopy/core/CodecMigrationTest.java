@@ -72,14 +72,16 @@ final class CodecMigrationTest {
   void pagesSentAgainTravelEncodedAndArriveByteForByte() throws Exception {
     try (TestGuest guest = TestGuest.filled(16 * MIB, TestMemories.seed("CodecMigrationTest"));
         GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
-      MigrationStats stats =
-          engine.startInProcess(guest, destination, config(guest).build()).await();
+      MigrationConfig config = config(guest).option("multifd-compression", "none").build();
+
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
 
       assertThat(stats.status())
           .as("%s", stats.errorDescription())
           .isEqualTo(MigrationStatus.COMPLETED);
       assertThat(stats.verification().mismatches()).isZero();
       assertThat(stats.verification().pagesChecked()).isEqualTo(16 * MIB / 4096);
+      assertThat(stats.optimizations()).doesNotContainKey("multifd-compression");
       Map<String, Object> delta = figures(stats, TestCodecsProvider.CAPABILITY);
       assertThat((Long) delta.get("encoded")).isGreaterThanOrEqualTo(3 * REWRITTEN_PAGES);
       assertThat(stats.ram().dirtySyncCount()).isGreaterThanOrEqualTo(6);
@@ -108,6 +110,22 @@ final class CodecMigrationTest {
       assertThat((Long) compression.get("uncompressed-bytes"))
           .isGreaterThan(stats.ram().normalBytes());
       assertThat((Double) compression.get("compression-rate")).isGreaterThan(0.1);
+    }
+  }
+
+  @Test
+  void enablingACapabilityWithFrameCodecsCompressesWithItsFirst() throws Exception {
+    try (TestGuest guest = TestGuest.filled(16 * MIB, TestMemories.seed("CodecMigrationTest"));
+        GuestMemory destination = GuestMemory.anonymous(16 * MIB)) {
+      MigrationStats stats =
+          engine.startInProcess(guest, destination, config(guest).build()).await();
+
+      assertThat(stats.status())
+          .as("%s", stats.errorDescription())
+          .isEqualTo(MigrationStatus.COMPLETED);
+      assertThat(stats.verification().mismatches()).isZero();
+      assertThat(figures(stats, "multifd-compression").get("codec"))
+          .isEqualTo(TestCodecsProvider.FRAME_CODEC);
     }
   }
 

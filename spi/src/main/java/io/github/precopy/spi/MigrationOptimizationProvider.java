@@ -50,7 +50,9 @@ public interface MigrationOptimizationProvider {
 
   /**
    * The frame codecs this plugin contributes (none by default), each selected by name through the
-   * parameter {@code multifd-compression}, whether or not this capability is enabled.
+   * parameter {@code multifd-compression}, whether or not this capability is enabled. A migration
+   * that enables this capability and does not give {@code multifd-compression} compresses with the
+   * first.
    */
   default List<FrameCodec> frameCodecs() {
     return List.of();

@@ -27,7 +27,11 @@ final class BadInputTest {
             "--workload-option",
             "x=1"),
         bad("KEY=VALUE", "migrate", "--workload-option", "dirty-rate"),
-        bad("available: auto-converge, free-page-hint", "migrate", "--capabilities", "compress"),
+        bad(
+            "available: auto-converge, compression, free-page-hint, xbzrle",
+            "migrate",
+            "--capabilities",
+            "compress"),
         bad("--max-bandwidth: max-bandwidth must be positive", "migrate", "--max-bandwidth", "0"),
         bad(
             "--max-bandwidth: max-bandwidth must be at least 40960 bytes/s (one 4096-byte page per"

@@ -69,20 +69,22 @@ final class CompressionMigrationTest {
   }
 
   @ParameterizedTest(name = "{0} with [{1}], {2}")
-  @CsvSource({
-    "zlib, '', in-process",
-    "zstd, '', in-process",
-    "lz4, '', in-process",
-    "zstd, " + ALL + ", in-process",
-    "zlib, '', tcp 4 plain",
-    "zstd, '', tcp 1 plain",
-    "lz4, '', tcp 4 tls",
-    "zstd, " + ALL + ", tcp 1 plain",
-    "zstd, " + ALL + ", tcp 4 plain",
-    "zstd, " + ALL + ", tcp 1 tls",
-    "zstd, " + ALL + ", tcp 2 tls",
-    "zstd, " + ALL + ", tcp 4 tls"
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "zlib | '' | in-process",
+        "zstd | '' | in-process",
+        "lz4 | '' | in-process",
+        "zstd | " + ALL + " | in-process",
+        "zlib | '' | tcp 4 plain",
+        "zstd | '' | tcp 1 plain",
+        "lz4 | '' | tcp 4 tls",
+        "zstd | " + ALL + " | tcp 1 plain",
+        "zstd | " + ALL + " | tcp 4 plain",
+        "zstd | " + ALL + " | tcp 1 tls",
+        "zstd | " + ALL + " | tcp 2 tls",
+        "zstd | " + ALL + " | tcp 4 tls"
+      })
   void aCompressedMigrationArrivesVerified(String codec, String capabilities, String transport)
       throws Exception {
     List<String> args = migrate(capabilities, codec);
@@ -128,8 +130,11 @@ final class CompressionMigrationTest {
     assertThat(exit).as(source.err()).isZero();
     JsonNode sent = JSON.readTree(source.out());
     assertCompressedAndVerified(sent, codec);
+    assertThat(sent.get("capabilities").toString())
+        .isEqualTo(capabilities.isEmpty() ? "[]" : "[\"free-page-hint\",\"xbzrle\"]");
     if (capabilities.contains("xbzrle")) {
       assertThat(sent.get("xbzrle-cache").get("pages").asLong()).as(sent.toString()).isPositive();
+      assertThat(sent.get("free-page-hint")).as(sent.toString()).isNotNull();
     }
     if (incoming != null) {
       assertThat(incoming.get(30, TimeUnit.SECONDS)).as(destination.err()).isZero();
@@ -141,7 +146,9 @@ final class CompressionMigrationTest {
   }
 
   @ParameterizedTest(name = "{0} with [{1}]")
-  @CsvSource({"lz4, ''", "zstd, " + ALL})
+  @CsvSource(
+      delimiter = '|',
+      value = {"lz4 | ''", "zstd | " + ALL})
   void aCompressedSnapshotRestoresVerified(
       String codec, String capabilities, @TempDir Path directory) throws Exception {
     Path snapshot = directory.resolve("guest.precopy");

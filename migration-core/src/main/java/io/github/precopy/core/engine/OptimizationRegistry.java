@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -109,7 +110,7 @@ public final class OptimizationRegistry {
               + String.join(" and ", encoding)
               + " both encode pages; a migration enables at most one of them");
     }
-    FrameCodec codec = frameCodec(options);
+    FrameCodec codec = frameCodec(enabled, options);
     if (codec != null) {
       try {
         codec.compressor(options);
@@ -121,14 +122,24 @@ public final class OptimizationRegistry {
   }
 
   /**
-   * The frame codec that the parameter {@code multifd-compression} selects among the plugins' frame
-   * codecs, or null when it is absent or {@code none}.
+   * The frame codec of a migration: the one the parameter {@code multifd-compression} names among
+   * the plugins' frame codecs; without the parameter, the first frame codec of the first enabled
+   * capability (in name order) that has one; null for {@code none}, or when neither applies.
    *
    * @throws IllegalArgumentException if no plugin offers a codec of that name
    */
-  public FrameCodec frameCodec(Map<String, String> options) {
+  public FrameCodec frameCodec(Set<String> enabled, Map<String, String> options) {
     String name = options.get(MULTIFD_COMPRESSION);
-    if (name == null || name.equals("none")) {
+    if (name == null) {
+      for (String capability : new TreeSet<>(enabled)) {
+        MigrationOptimizationProvider provider = byCapability.get(capability);
+        if (provider != null && !provider.frameCodecs().isEmpty()) {
+          return provider.frameCodecs().get(0);
+        }
+      }
+      return null;
+    }
+    if (name.equals("none")) {
       return null;
     }
     SortedMap<String, FrameCodec> codecs = new TreeMap<>();
