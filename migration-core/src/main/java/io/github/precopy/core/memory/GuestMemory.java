@@ -282,11 +282,22 @@ public final class GuestMemory implements AutoCloseable {
     }
   }
 
-  /** Unmaps the memory. Idempotent; nothing may use the memory or its blocks afterwards. */
+  /**
+   * Unmaps the memory. Idempotent; nothing may use the memory or its blocks afterwards.
+   *
+   * @throws IllegalStateException if a migration of this memory is running (its dirty log is
+   *     tracked): unmapping memory that the migration thread reads would crash the JVM, so the
+   *     memory stays mapped; cancel the migration and await its end first
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (closed) {
       return;
+    }
+    if (tracker != null) {
+      throw new IllegalStateException(
+          "guest memory is being migrated: cancel the migration and await its end before closing"
+              + " the memory");
     }
     closed = true;
     mappings.release(blocks);

@@ -102,6 +102,22 @@ final class GuestMemoryTest {
   }
 
   @Test
+  void aMemoryWhoseDirtyLogIsTrackedRefusesToCloseAndStaysMapped() {
+    try (GuestMemory memory = GuestMemory.anonymous(8 * 4096)) {
+      DirtyTracker tracker = memory.startDirtyTracking();
+
+      assertThatThrownBy(memory::close)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage(
+              "guest memory is being migrated: cancel the migration and await its end before"
+                  + " closing the memory");
+      memory.writeLong(4096, 42);
+      assertThat(memory.readLong(4096)).isEqualTo(42);
+      tracker.close();
+    }
+  }
+
+  @Test
   void findsTheBlockHoldingAnAddress() {
     try (GuestMemory memory =
         GuestMemory.builder()
