@@ -2,6 +2,7 @@ package io.github.precopy.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.precopy.core.memory.DirtyTracker;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
 import java.util.SplittableRandom;
@@ -19,10 +20,12 @@ final class RamStateTest {
           .anonymousBlock("high", 64L * PAGE, 32L * PAGE)
           .anonymousBlock("far", 1L << 30, 16L * PAGE)
           .build();
-  private final RamState ram = new RamState(memory, memory.startDirtyTracking());
+  private final DirtyTracker tracker = memory.startDirtyTracking();
+  private final RamState ram = new RamState(memory, tracker);
 
   @AfterEach
   void closeMemory() {
+    tracker.close();
     memory.close();
   }
 

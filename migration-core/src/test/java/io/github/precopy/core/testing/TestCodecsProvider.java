@@ -135,10 +135,7 @@ public final class TestCodecsProvider implements MigrationOptimizationProvider {
     @Override
     public void zeroSent(int block, long page) {
       zeros.incrementAndGet();
-      byte[] copy = held.get(((long) block << 40) | page);
-      if (copy != null) {
-        java.util.Arrays.fill(copy, (byte) 0);
-      }
+      held.put(((long) block << 40) | page, new byte[PAGE]);
     }
   }
 
