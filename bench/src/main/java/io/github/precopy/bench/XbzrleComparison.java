@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
  *
  * <pre>{@code
  * java -cp bench/target/benchmarks.jar io.github.precopy.bench.XbzrleComparison \
- *     --memory 256m --max-bandwidth 100m --runs 3
+ *     --memory 256m --runs 3
  * }</pre>
  */
 @Command(
@@ -50,7 +50,7 @@ import picocli.CommandLine.Spec;
     footer = {
       "Example:",
       "  java -cp bench/target/benchmarks.jar io.github.precopy.bench.XbzrleComparison \\",
-      "      --memory 256m --max-bandwidth 100m --runs 3"
+      "      --memory 256m --runs 3"
     })
 public final class XbzrleComparison implements Callable<Integer> {
 
@@ -75,10 +75,12 @@ public final class XbzrleComparison implements Callable<Integer> {
 
   @Option(
       names = "--max-bandwidth",
-      defaultValue = "100m",
-      converter = MemorySize.class,
+      defaultValue = "100000000",
+      converter = Bandwidth.class,
       paramLabel = "RATE",
-      description = "Rate limit in bytes per second, e.g. 100m (default: ${DEFAULT-VALUE}).")
+      description =
+          "Rate limit in bytes per second, e.g. 100m (MiB) or 100000000 (default:"
+              + " ${DEFAULT-VALUE}, the issue's 100 MB/s).")
   private long bandwidth;
 
   @Option(

@@ -72,10 +72,13 @@ final class PageCosts {
   }
 
   /**
-   * How long sending these pages would take, in nanoseconds; {@link Long#MAX_VALUE} before any data
-   * page was measured.
+   * How long sending these pages would take, in nanoseconds: 0 for no page; {@link Long#MAX_VALUE}
+   * while a kind of page among them has not been measured yet.
    */
   long estimateNanos(long dataPages, long zeroPages) {
+    if (dataPages == 0 && (zeroPages == 0 || zeroMeasured)) {
+      return (long) Math.min(Long.MAX_VALUE, zeroPages * zeroNanos);
+    }
     if (windows == 0) {
       return Long.MAX_VALUE;
     }

@@ -18,6 +18,22 @@ final class PageCostsTest {
     assertThat(costs.estimateNanos(10, 0)).isEqualTo(Long.MAX_VALUE);
   }
 
+  /**
+   * A migration that sent everything within its first window (a small or all-zero guest) has
+   * measured nothing, yet must switch over: nothing left costs nothing, and zero pages alone cost
+   * what zero-page windows took, or are unknown until one did.
+   */
+  @Test
+  void nothingLeftCostsNothingAndZeroPagesAloneNeedOnlyTheirOwnCost() {
+    PageCosts costs = new PageCosts();
+
+    assertThat(costs.estimateNanos(0, 0)).isZero();
+    assertThat(costs.estimateNanos(0, 5)).isEqualTo(Long.MAX_VALUE);
+    costs.window(100 * MS, 0, 1_000_000);
+    assertThat(costs.estimateNanos(0, 5)).isEqualTo(500);
+    assertThat(costs.estimateNanos(1, 5)).isEqualTo(Long.MAX_VALUE);
+  }
+
   @Test
   void aZeroPageCostsWhatWindowsOfZeroPagesTookAndIsTakenOffMixedWindows() {
     PageCosts costs = new PageCosts();

@@ -120,6 +120,31 @@ final class PrecopyMigrationTest {
     }
   }
 
+  /**
+   * A guest of zero pages is sent within the first 100 ms window, which then measures no data page:
+   * the migration must still switch over (it spun with nothing left to send before).
+   */
+  @Test
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
+  void aGuestOfZeroPagesSentWithinOneWindowCompletes() throws Exception {
+    for (boolean written : new boolean[] {false, true}) {
+      try (TestGuest guest = new TestGuest(GuestMemory.anonymous(64 * MIB));
+          GuestMemory destination = GuestMemory.anonymous(64 * MIB)) {
+        if (written) {
+          guest.memory().fill(0, 64 * MIB, (byte) 0);
+        }
+
+        MigrationStats stats =
+            engine.startInProcess(guest, destination, MigrationConfig.defaults()).await();
+
+        assertThat(stats.status())
+            .as("written %s: %s", written, stats)
+            .isEqualTo(MigrationStatus.COMPLETED);
+        assertThat(stats.ram().normal()).isZero();
+      }
+    }
+  }
+
   @Test
   void cancelLeavesTheGuestRunningWithItsMemoryIntact() throws Exception {
     RecordingProvider recorder = new RecordingProvider("recorder");

@@ -79,6 +79,7 @@ final class CompressionMigrationTest {
         "zlib | '' | tcp 4 plain",
         "zstd | '' | tcp 1 plain",
         "lz4 | '' | tcp 4 tls",
+        "zlib | '' | tcp 1 tls",
         "zstd | " + ALL + " | tcp 1 plain",
         "zstd | " + ALL + " | tcp 4 plain",
         "zstd | " + ALL + " | tcp 1 tls",
