@@ -375,6 +375,10 @@ public final class MigrationStreamReader {
     return kind;
   }
 
+  /**
+   * A ZERO, PAGE, ENCODED or DIGEST record after its word. Kept small, with its error messages
+   * built elsewhere, so that the JIT inlines it into {@link #next()}: a record is a few bytes.
+   */
   private void readBlockRecord(int flags, long offset, int kind) throws IOException {
     int target;
     if ((flags & FLAG_CONTINUE) != 0) {
@@ -384,73 +388,85 @@ public final class MigrationStreamReader {
       }
     } else {
       ensure(BLOCK_ID_BYTES, "block id");
-      int id = (int) BE32.get(buffer, position);
+      target = (int) BE32.get(buffer, position);
       position += BLOCK_ID_BYTES;
-      if (id < 0 || id >= blocks.length) {
-        throw recordError(
-            "block id "
-                + Integer.toUnsignedString(id)
-                + " not in the block table of "
-                + blocks.length);
+      if (target < 0 || target >= blocks.length) {
+        throw blockIdError(target);
       }
-      target = id;
     }
     RamBlock targetBlock = blocks[target];
     if (Long.compareUnsigned(offset, targetBlock.usedLength()) >= 0) {
-      throw recordError(
-          "offset 0x"
-              + Long.toHexString(offset)
-              + " not below used length 0x"
-              + Long.toHexString(targetBlock.usedLength())
-              + " of block "
-              + targetBlock.name());
+      throw offsetError(offset, targetBlock);
     }
     long targetPage = offset >>> PAGE_SHIFT;
-    int owner = StreamFormat.channelOf(target, targetPage, channelCount);
-    if (owner != channel) {
-      throw recordError(
-          "page "
-              + targetPage
-              + " of block "
-              + targetBlock.name()
-              + " belongs to channel "
-              + owner
-              + ", not to this channel "
-              + channel);
+    if (StreamFormat.channelOf(target, targetPage, channelCount) != channel) {
+      throw channelError(target, targetPage, targetBlock);
     }
     if (kind == ZERO) {
       ensure(1, "ZERO fill byte");
       fill = buffer[position++];
-      pageRecords++;
-    } else if (kind == ENCODED) {
-      ensure(ENCODED_HEADER_BYTES, "ENCODED codec and length");
-      int id = Byte.toUnsignedInt(buffer[position]);
-      int length = Short.toUnsignedInt((short) BE16.get(buffer, position + 1));
-      if (id >= pageCodecs.size()) {
-        throw recordError(
-            "codec id " + id + " not among the " + pageCodecs.size() + " codecs the stream named");
-      }
-      if (length == 0 || length > MAX_ENCODED_BYTES) {
-        throw recordError("encoded length " + length + " not in [1, " + MAX_ENCODED_BYTES + "]");
-      }
-      position += ENCODED_HEADER_BYTES;
-      ensure(length, "ENCODED payload");
-      codecId = id;
-      payloadOffset = position;
-      payloadLength = length;
-      position += length;
       pageRecords++;
     } else if (kind == PAGE) {
       ensure(PAGE_SIZE, "PAGE payload");
       payloadOffset = position;
       position += PAGE_SIZE;
       pageRecords++;
+    } else if (kind == ENCODED) {
+      readEncoded();
     } else {
       readDigest(targetBlock, targetPage);
     }
     block = targetBlock;
     blockIndex = target;
     page = targetPage;
+  }
+
+  private MigrationStreamException blockIdError(int id) {
+    return recordError(
+        "block id " + Integer.toUnsignedString(id) + " not in the block table of " + blocks.length);
+  }
+
+  private MigrationStreamException offsetError(long offset, RamBlock target) {
+    return recordError(
+        "offset 0x"
+            + Long.toHexString(offset)
+            + " not below used length 0x"
+            + Long.toHexString(target.usedLength())
+            + " of block "
+            + target.name());
+  }
+
+  private MigrationStreamException channelError(int target, long targetPage, RamBlock block) {
+    return recordError(
+        "page "
+            + targetPage
+            + " of block "
+            + block.name()
+            + " belongs to channel "
+            + StreamFormat.channelOf(target, targetPage, channelCount)
+            + ", not to this channel "
+            + channel);
+  }
+
+  /** An ENCODED record's codec id, length and payload. */
+  private void readEncoded() throws MigrationStreamException {
+    ensure(ENCODED_HEADER_BYTES, "ENCODED codec and length");
+    int id = Byte.toUnsignedInt(buffer[position]);
+    int length = Short.toUnsignedInt((short) BE16.get(buffer, position + 1));
+    if (id >= pageCodecs.size()) {
+      throw recordError(
+          "codec id " + id + " not among the " + pageCodecs.size() + " codecs the stream named");
+    }
+    if (length == 0 || length > MAX_ENCODED_BYTES) {
+      throw recordError("encoded length " + length + " not in [1, " + MAX_ENCODED_BYTES + "]");
+    }
+    position += ENCODED_HEADER_BYTES;
+    ensure(length, "ENCODED payload");
+    codecId = id;
+    payloadOffset = position;
+    payloadLength = length;
+    position += length;
+    pageRecords++;
   }
 
   private void readDigest(RamBlock target, long first) throws IOException {

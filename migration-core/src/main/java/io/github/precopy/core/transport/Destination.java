@@ -354,11 +354,7 @@ final class Destination {
           stored();
           normalPages++;
         } else if (kind == MigrationStreamReader.ENCODED) {
-          checkStores();
-          decode(block, page);
-          memory.write(address, scratch, 0, GuestMemory.PAGE_SIZE);
-          stored();
-          encodedPages++;
+          applyEncoded(block, page);
         } else if (kind == MigrationStreamReader.ZERO) {
           byte fill = reader.fill();
           if (fill == 0) {
@@ -379,9 +375,17 @@ final class Destination {
     }
 
     /**
-     * Decodes the last ENCODED record against the page held now, into {@link #scratch}; a malformed
-     * encoding leaves the page as it was.
+     * Applies the last ENCODED record: decodes it against the page held now, into {@link #scratch},
+     * and stores the result; a malformed encoding leaves the page as it was.
      */
+    private void applyEncoded(RamBlock block, long page) throws MigrationStreamException {
+      checkStores();
+      decode(block, page);
+      memory.write(address, scratch, 0, GuestMemory.PAGE_SIZE);
+      stored();
+      encodedPages++;
+    }
+
     private void decode(RamBlock block, long page) throws MigrationStreamException {
       block.readPage(page, scratch, 0);
       ByteBuffer encoded =
