@@ -39,11 +39,19 @@ final class StreamPlugins {
     frameCodecs = Map.copyOf(frames);
   }
 
-  /** The plugins on the class path of this class. */
+  /**
+   * The plugins on the class path of this class, found once: reading the service files of a large
+   * class path for every destination cost milliseconds per migration.
+   */
   static StreamPlugins onClassPath() {
-    return new StreamPlugins(
-        ServiceLoader.load(
-            MigrationOptimizationProvider.class, StreamPlugins.class.getClassLoader()));
+    return OnClassPath.PLUGINS;
+  }
+
+  private static final class OnClassPath {
+    static final StreamPlugins PLUGINS =
+        new StreamPlugins(
+            ServiceLoader.load(
+                MigrationOptimizationProvider.class, StreamPlugins.class.getClassLoader()));
   }
 
   /**
