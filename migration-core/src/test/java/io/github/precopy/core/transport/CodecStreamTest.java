@@ -47,7 +47,7 @@ final class CodecStreamTest {
 
   private static final Map<String, String> OPTIONS = Map.of();
   private final long seed = TestMemories.seed("CodecStreamTest");
-  private final SplittableRandom random = new SplittableRandom(seed);
+  private SplittableRandom random = new SplittableRandom(seed);
   private final TestCodecsProvider plugins = new TestCodecsProvider();
   private GuestMemory source;
 
@@ -66,13 +66,17 @@ final class CodecStreamTest {
   }
 
   /**
-   * A stream of one channel: every page once (whole or ZERO), then a few bytes of some pages
-   * changed and those pages sent again through the test page encoder (ENCODED, or whole when it
-   * declines), then the digest of every page.
+   * A stream of one channel, the same for a seed whatever came before: every page once (whole or
+   * ZERO), then a few bytes of some pages changed and those pages sent again through the test page
+   * encoder (ENCODED, or whole when it declines), then the digest of every page.
    */
   private byte[] encodedStream(FrameCodec frameCodec, int bufferBytes) throws IOException {
     RamBlock ram = source.blocks().get(0);
     RamBlock vram = source.blocks().get(1);
+    random = new SplittableRandom(seed);
+    for (RamBlock block : source.blocks()) {
+      source.fill(block.guestAddress(), block.usedLength(), (byte) 0);
+    }
     for (RamBlock block : source.blocks()) {
       for (long page = 0; page < block.pageCount(); page += 3) {
         byte[] text = new byte[4096];
