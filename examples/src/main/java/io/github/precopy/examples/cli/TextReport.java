@@ -102,6 +102,9 @@ final class TextReport {
     rows.add(row("verification", verification(stats)));
     for (Map.Entry<String, Map<String, Object>> optimization : stats.optimizations().entrySet()) {
       Map<String, Object> figures = optimization.getValue();
+      if (figures.isEmpty()) {
+        continue; // An optimisation with nothing to report, e.g. capability compression's.
+      }
       String line =
           switch (optimization.getKey()) {
             case XBZRLE -> xbzrle(figures);

@@ -39,6 +39,7 @@ final class CodecFiguresReportTest {
     compression.put("compression-rate", 4.0);
     figures.put("multifd-compression", compression);
     figures.put("free-page-hint", Map.of("hinted-pages", 5L));
+    figures.put("compression", Map.of());
     MigrationStats stats =
         new MigrationStats(
             MigrationStatus.COMPLETED,
@@ -76,7 +77,7 @@ final class CodecFiguresReportTest {
   }
 
   @Test
-  void textHasOneShortLineForXbzrleAndOneForCompression() {
+  void textHasOneShortLineForXbzrleAndOneForCompressionAndNoneForAnEmptyCapability() {
     String text = TextReport.of(run());
 
     assertThat(text)
@@ -85,6 +86,7 @@ final class CodecFiguresReportTest {
                 + " 64\\.00 MiB cache$")
         .containsPattern(
             "(?m)^multifd-compression +zstd, 1\\.00 GiB -> 256\\.00 MiB \\(ratio 4\\.00\\)$")
-        .containsPattern("(?m)^free-page-hint +hinted-pages=5$");
+        .containsPattern("(?m)^free-page-hint +hinted-pages=5$")
+        .doesNotContainPattern("(?m)^compression\\b");
   }
 }
