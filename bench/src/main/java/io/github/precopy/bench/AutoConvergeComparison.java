@@ -5,7 +5,6 @@ import io.github.precopy.core.ConvergencePolicies;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
-import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.PrecopyMigration;
 import io.github.precopy.core.memory.DirtyTracker;
 import io.github.precopy.core.memory.GuestMemory;
@@ -71,7 +70,6 @@ public final class AutoConvergeComparison implements Callable<Integer> {
   private static final String AUTO_CONVERGE = "auto-converge";
   private static final String DIRTY_LOG = "dirty-log";
   private static final String WORK = "work";
-  private static final String GAVE_UP = "convergence policy gave up";
   private static final Duration WARM_UP = Duration.ofSeconds(2);
   private static final Duration SETTLE = Duration.ofSeconds(1);
   private static final Duration WINDOW = Duration.ofSeconds(1);
@@ -370,38 +368,17 @@ public final class AutoConvergeComparison implements Callable<Integer> {
       long workStart = guest.workDone();
       double unthrottled = (workStart - workBefore) * 1e9 / (start - warmUpStart);
       PrecopyMigration migration = engine.startInProcess(guest, destination, config.build());
-      MigrationStats stats = migration.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      boolean timedOut = stats == null;
-      if (timedOut) {
-        migration.cancel();
-        stats = migration.await();
-      }
+      MigrationCheck.Ending ending =
+          MigrationCheck.awaitConvergence(
+              migration, timeout, "seed " + seed + ", " + (autoConverge ? AUTO_CONVERGE : "plain"));
       long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       long work = guest.workDone() - workStart;
-      String outcome;
-      if (stats.status() == MigrationStatus.COMPLETED) {
-        MigrationCheck.completedAndVerified(stats, null);
-        outcome = "completed";
-      } else if (timedOut && stats.status() == MigrationStatus.CANCELLED) {
-        outcome = "did not converge: cancelled after " + timeout.toSeconds() + " s";
-      } else if (stats.status() == MigrationStatus.FAILED
-          && stats.errorDescription() != null
-          && stats.errorDescription().startsWith(GAVE_UP)) {
-        outcome = "did not converge: " + stats.errorDescription();
-      } else {
-        throw new BenchmarkFailure(
-            "seed "
-                + seed
-                + ", "
-                + (autoConverge ? AUTO_CONVERGE : "plain")
-                + ": migration "
-                + stats.status().qemuName()
-                + (stats.errorDescription() == null ? "" : ": " + stats.errorDescription()));
-      }
+      MigrationStats stats = ending.stats();
+      String outcome = ending.outcome();
       long ranMillis = Math.max(1, elapsedMillis - stats.downtimeMillis());
       return new Run(
           outcome,
-          stats.status() == MigrationStatus.COMPLETED,
+          ending.converged(),
           elapsedMillis,
           stats.downtimeMillis(),
           stats.ram().transferred(),

@@ -4,7 +4,6 @@ import io.github.precopy.core.ConvergencePolicies;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
-import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.PrecopyMigration;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.sim.Units;
@@ -55,7 +54,6 @@ import picocli.CommandLine.Spec;
 public final class XbzrleComparison implements Callable<Integer> {
 
   private static final String XBZRLE = "xbzrle";
-  private static final String GAVE_UP = "convergence policy gave up";
   private static final Duration WARM_UP = Duration.ofSeconds(1);
   private static final double MIB = 1 << 20;
 
@@ -253,34 +251,13 @@ public final class XbzrleComparison implements Callable<Integer> {
       long start = System.nanoTime();
       PrecopyMigration migration =
           engine.startInProcess(running.guest(), destination, config.build());
-      MigrationStats stats = migration.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      boolean timedOut = stats == null;
-      if (timedOut) {
-        migration.cancel();
-        stats = migration.await();
-      }
+      MigrationCheck.Ending ending =
+          MigrationCheck.awaitConvergence(
+              migration, timeout, "seed " + seed + ", " + (xbzrle ? XBZRLE : "plain"));
       long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-      String outcome;
-      boolean converged = stats.status() == MigrationStatus.COMPLETED;
-      if (converged) {
-        MigrationCheck.completedAndVerified(stats, null);
-        outcome = "completed";
-      } else if (timedOut && stats.status() == MigrationStatus.CANCELLED) {
-        outcome = "did not converge: cancelled after " + timeout.toSeconds() + " s";
-      } else if (stats.status() == MigrationStatus.FAILED
-          && stats.errorDescription() != null
-          && stats.errorDescription().startsWith(GAVE_UP)) {
-        outcome = "did not converge: " + stats.errorDescription();
-      } else {
-        throw new BenchmarkFailure(
-            "seed "
-                + seed
-                + ", "
-                + (xbzrle ? XBZRLE : "plain")
-                + ": migration "
-                + stats.status().qemuName()
-                + (stats.errorDescription() == null ? "" : ": " + stats.errorDescription()));
-      }
+      MigrationStats stats = ending.stats();
+      boolean converged = ending.converged();
+      String outcome = ending.outcome();
       return new Run(
           converged,
           outcome,
