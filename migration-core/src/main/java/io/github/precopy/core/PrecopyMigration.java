@@ -97,7 +97,14 @@ public final class PrecopyMigration {
 
   private final byte[] pageCopy = new byte[GuestMemory.PAGE_SIZE];
   private ByteBuffer encodedPage;
-  private volatile MigrationStreamWriter openWriter;
+
+  /**
+   * With a frame codec: the stream's bytes before and after compression, published by the migration
+   * thread with the transfer counters (the writer itself is the migration thread's).
+   */
+  private volatile Compression compression;
+
+  private record Compression(long uncompressedBytes, long compressedBytes) {}
 
   PrecopyMigration(
       Guest guest,
@@ -207,27 +214,36 @@ public final class PrecopyMigration {
   /** The optimisations' figures, and the frame codec's under {@code multifd-compression}. */
   private Map<String, Map<String, Object>> statistics() {
     Map<String, Map<String, Object>> figures = optimizations.statistics();
-    MigrationStreamWriter writer = openWriter;
-    if (frameCodec == null || writer == null) {
+    Compression bytes = compression;
+    if (frameCodec == null || bytes == null) {
       return figures;
     }
-    long before = writer.uncompressedBytes();
-    long after = writer.bytesWritten();
-    Map<String, Object> compression = new LinkedHashMap<>();
-    compression.put("codec", frameCodec.name());
-    compression.put("uncompressed-bytes", before);
-    compression.put("compressed-bytes", after);
-    compression.put("compression-rate", after == 0 ? 0.0 : (double) before / after);
+    long before = bytes.uncompressedBytes();
+    long after = bytes.compressedBytes();
+    Map<String, Object> codec = new LinkedHashMap<>();
+    codec.put("codec", frameCodec.name());
+    codec.put("uncompressed-bytes", before);
+    codec.put("compressed-bytes", after);
+    codec.put("compression-rate", after == 0 ? 0.0 : (double) before / after);
     Map<String, Map<String, Object>> all = new TreeMap<>(figures);
-    all.put(OptimizationRegistry.MULTIFD_COMPRESSION, compression);
+    all.put(OptimizationRegistry.MULTIFD_COMPRESSION, codec);
     return all;
+  }
+
+  /**
+   * With a frame codec, publishes the stream's bytes before compression and after ({@code
+   * streamBytes}).
+   */
+  private void published(MigrationStreamWriter writer, long streamBytes) {
+    if (frameCodec != null) {
+      compression = new Compression(writer.uncompressedBytes(), streamBytes);
+    }
   }
 
   private void run() {
     MigrationStreamWriter writer = null;
     try {
       writer = connection.open();
-      openWriter = writer;
       setup(writer);
       status = MigrationStatus.ACTIVE;
       iterate(writer);
@@ -266,6 +282,7 @@ public final class PrecopyMigration {
     sync(true);
     optimizations.notify(PrecopyPhase.SETUP);
     counters.streamBytes(writer.bytesWritten());
+    published(writer, writer.bytesWritten());
     setupMillis = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - startNanos);
   }
 
@@ -335,6 +352,7 @@ public final class PrecopyMigration {
     }
     writer.writeEndOfStream();
     counters.streamBytes(writer.bytesWritten());
+    published(writer, writer.bytesWritten());
     connection.finish();
     long stopNanos = connection.remote() ? lastPageNanos : ticker.nanoTime();
     downtimeMillis = TimeUnit.NANOSECONDS.toMillis(stopNanos - pauseNanos);
@@ -383,6 +401,7 @@ public final class PrecopyMigration {
       }
     }
     long after = writer.bytesWritten();
+    published(writer, after);
     if (counters.batch(
             after,
             after - before,
