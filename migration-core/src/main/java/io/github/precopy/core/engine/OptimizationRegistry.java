@@ -30,6 +30,9 @@ public final class OptimizationRegistry {
 
   private final SortedMap<String, MigrationOptimizationProvider> byCapability;
 
+  /** The providers' frame codecs by name; the first provider (by capability) to name one wins. */
+  private final SortedMap<String, FrameCodec> frameCodecs = new TreeMap<>();
+
   public OptimizationRegistry(Collection<MigrationOptimizationProvider> providers) {
     SortedMap<String, MigrationOptimizationProvider> map = new TreeMap<>();
     for (MigrationOptimizationProvider provider : providers) {
@@ -57,6 +60,9 @@ public final class OptimizationRegistry {
       }
     }
     this.byCapability = Collections.unmodifiableSortedMap(map);
+    for (MigrationOptimizationProvider provider : byCapability.values()) {
+      provider.frameCodecs().forEach(codec -> frameCodecs.putIfAbsent(codec.name(), codec));
+    }
   }
 
   /** The capability names available, sorted. */
@@ -142,18 +148,14 @@ public final class OptimizationRegistry {
     if (name.equals("none")) {
       return null;
     }
-    SortedMap<String, FrameCodec> codecs = new TreeMap<>();
-    for (MigrationOptimizationProvider provider : byCapability.values()) {
-      provider.frameCodecs().forEach(codec -> codecs.putIfAbsent(codec.name(), codec));
-    }
-    FrameCodec codec = codecs.get(name);
+    FrameCodec codec = frameCodecs.get(name);
     if (codec == null) {
       throw new IllegalArgumentException(
           MULTIFD_COMPRESSION
               + " '"
               + name
               + "' is not a codec of the plugins here; available: none"
-              + (codecs.isEmpty() ? "" : ", " + String.join(", ", codecs.keySet())));
+              + (frameCodecs.isEmpty() ? "" : ", " + String.join(", ", frameCodecs.keySet())));
     }
     return codec;
   }

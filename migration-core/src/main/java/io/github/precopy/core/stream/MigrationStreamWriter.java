@@ -237,7 +237,8 @@ public final class MigrationStreamWriter implements Closeable {
     if (pageCodecs.isEmpty() && frameCodec == null) {
       return new byte[0];
     }
-    ByteBuffer unit = ByteBuffer.allocate(WORD_BYTES + 2 + (1 + MAX_CODEC_NAME_BYTES) * 17);
+    ByteBuffer unit =
+        ByteBuffer.allocate(WORD_BYTES + 1 + (1 + MAX_CODEC_NAME_BYTES) * (MAX_PAGE_CODECS + 1));
     unit.putLong(FLAG_CODECS).put((byte) pageCodecs.size());
     for (String name : pageCodecs) {
       if (pageCodecs.indexOf(name) != pageCodecs.lastIndexOf(name)) {

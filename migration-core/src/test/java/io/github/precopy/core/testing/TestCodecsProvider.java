@@ -7,7 +7,9 @@ import io.github.precopy.spi.OptimizationContext;
 import io.github.precopy.spi.PageCodec;
 import io.github.precopy.spi.PageDecoder;
 import io.github.precopy.spi.PageEncoder;
+import io.github.precopy.spi.PrecopyPhase;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,10 +33,6 @@ public final class TestCodecsProvider implements MigrationOptimizationProvider {
   static final int PAGE = 4096;
   static final int MAX_ENCODED = 3 * 512;
 
-  /** Encoders created, for tests that look at what one did. */
-  public static final List<DeltaEncoder> ENCODERS =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
-
   @Override
   public String capability() {
     return CAPABILITY;
@@ -43,10 +41,9 @@ public final class TestCodecsProvider implements MigrationOptimizationProvider {
   @Override
   public MigrationOptimization create(OptimizationContext context) {
     DeltaEncoder encoder = new DeltaEncoder();
-    ENCODERS.add(encoder);
     return new MigrationOptimization() {
       @Override
-      public void onPhase(io.github.precopy.spi.PrecopyPhase phase) {}
+      public void onPhase(PrecopyPhase phase) {}
 
       @Override
       public PageEncoder pageEncoder() {
@@ -98,19 +95,18 @@ public final class TestCodecsProvider implements MigrationOptimizationProvider {
   }
 
   /** Keeps the copy the destination holds of each page it saw. Migration thread only. */
-  public static final class DeltaEncoder implements PageEncoder {
+  static final class DeltaEncoder implements PageEncoder {
     private final Map<Long, byte[]> held = new HashMap<>();
-    public final AtomicLong encoded = new AtomicLong();
-    public final AtomicLong unchanged = new AtomicLong();
-    public final AtomicLong declined = new AtomicLong();
-    public final AtomicLong zeros = new AtomicLong();
+    final AtomicLong encoded = new AtomicLong();
+    final AtomicLong unchanged = new AtomicLong();
+    final AtomicLong declined = new AtomicLong();
 
     @Override
     public int encode(int block, long page, byte[] data, int offset, ByteBuffer out) {
       long key = ((long) block << 40) | page;
       byte[] copy = held.get(key);
       if (copy == null) {
-        held.put(key, java.util.Arrays.copyOfRange(data, offset, offset + PAGE));
+        held.put(key, Arrays.copyOfRange(data, offset, offset + PAGE));
         declined.incrementAndGet();
         return -1;
       }
@@ -134,7 +130,6 @@ public final class TestCodecsProvider implements MigrationOptimizationProvider {
 
     @Override
     public void zeroSent(int block, long page) {
-      zeros.incrementAndGet();
       held.put(((long) block << 40) | page, new byte[PAGE]);
     }
   }
