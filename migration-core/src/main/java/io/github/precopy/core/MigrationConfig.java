@@ -1,5 +1,6 @@
 package io.github.precopy.core;
 
+import io.github.precopy.core.memory.DirtyTracking;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.spi.ConvergencePolicy;
 import java.time.Duration;
@@ -17,7 +18,8 @@ import java.util.TreeSet;
  * and its parameters ({@code migrate-set-parameters}). Immutable; build with {@link #builder()}.
  *
  * <p>Defaults: no capability, unlimited bandwidth, a 300 ms downtime limit (QEMU's default), the
- * engine's convergence policy (QEMU's rule unless the engine binds another), verification on.
+ * engine's convergence policy (QEMU's rule unless the engine binds another), verification on, the
+ * software dirty log.
  */
 public final class MigrationConfig {
 
@@ -36,6 +38,7 @@ public final class MigrationConfig {
   private final ConvergencePolicy convergencePolicy;
   private final Map<String, String> options;
   private final boolean verify;
+  private final String dirtyTracking;
 
   private MigrationConfig(Builder builder) {
     this.capabilities = Collections.unmodifiableSortedSet(new TreeSet<>(builder.capabilities));
@@ -44,6 +47,7 @@ public final class MigrationConfig {
     this.convergencePolicy = builder.convergencePolicy;
     this.options = Collections.unmodifiableMap(new TreeMap<>(builder.options));
     this.verify = builder.verify;
+    this.dirtyTracking = builder.dirtyTracking;
   }
 
   /** A builder with the defaults. */
@@ -93,6 +97,11 @@ public final class MigrationConfig {
     return verify;
   }
 
+  /** How the migration learns which pages the guest wrote: a {@link DirtyTracking} name. */
+  public String dirtyTracking() {
+    return dirtyTracking;
+  }
+
   @Override
   public String toString() {
     return "MigrationConfig[capabilities="
@@ -101,7 +110,9 @@ public final class MigrationConfig {
         + (maxBandwidthBytesPerSecond == UNLIMITED ? "unlimited" : maxBandwidthBytesPerSecond)
         + ", downtimeLimit="
         + downtimeLimit.toMillis()
-        + "ms]";
+        + "ms, dirtyTracking="
+        + dirtyTracking
+        + "]";
   }
 
   /** Builds a {@link MigrationConfig}. Not thread-safe. */
@@ -112,6 +123,7 @@ public final class MigrationConfig {
     private ConvergencePolicy convergencePolicy;
     private final Map<String, String> options = new TreeMap<>();
     private boolean verify = true;
+    private String dirtyTracking = DirtyTracking.SOFTWARE;
 
     private Builder() {}
 
@@ -179,6 +191,19 @@ public final class MigrationConfig {
     /** Turns verification on or off. */
     public Builder verify(boolean verify) {
       this.verify = verify;
+      return this;
+    }
+
+    /**
+     * Chooses how the migration learns which pages the guest wrote: {@value DirtyTracking#SOFTWARE}
+     * (the default) or {@value DirtyTracking#KERNEL}, see {@link DirtyTracking}. Whether it works
+     * here is checked when the migration starts.
+     */
+    public Builder dirtyTracking(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("dirty tracking name must not be empty");
+      }
+      this.dirtyTracking = name;
       return this;
     }
 

@@ -131,6 +131,9 @@ public final class MigrationEngine {
    * @throws IllegalArgumentException if a capability is unknown (the message lists the available
    *     ones) or the target does not fit the guest; nothing has started then
    * @throws IllegalStateException if another migration of the guest's memory is running
+   * @throws UnsupportedOperationException if the config's {@linkplain MigrationConfig#dirtyTracking
+   *     dirty tracking} cannot work here or cannot see the guest's writes; the message says why in
+   *     one line
    */
   public PrecopyMigration start(Guest source, MigrationConfig config, MigrationTarget target) {
     return launch(source, config, target, null);
@@ -157,7 +160,7 @@ public final class MigrationEngine {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(target, "target");
     check(config);
-    DirtyTracker dirtyTracker = source.memory().startDirtyTracking();
+    DirtyTracker dirtyTracker = source.memory().startDirtyTracking(config.dirtyTracking());
     PrecopyMigration migration;
     try {
       Connection connection = target.connect(source.memory());

@@ -1,5 +1,7 @@
 package io.github.precopy.core.memory;
 
+import io.github.precopy.spi.WriteTracker;
+import io.github.precopy.spi.WriteTrackingProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -23,13 +25,17 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The guest's RAM: one or more {@link RamBlock}s backed by real off-heap memory, and the only way
- * guest code writes it, so that every write marks its pages in the block's dirty log.
+ * The guest's RAM: one or more {@link RamBlock}s backed by real off-heap memory, and the way guest
+ * code writes it, so that every write marks its pages in the block's dirty log. With {@linkplain
+ * DirtyTracking#KERNEL kernel tracking} the kernel sees the writes instead, so memory written by
+ * any code can be migrated, including {@linkplain Builder#applicationBlock memory the application
+ * maps itself}.
  *
  * <p>Storage is memory-mapped: anonymous blocks map a deleted file on {@code /dev/shm} (QEMU's
  * {@code memory-backend-memfd}; falls back to {@code java.io.tmpdir}), file-backed blocks map a
- * file of the caller's choosing ({@code memory-backend-file}). Mapped memory does not count against
- * the Java heap or {@code -XX:MaxDirectMemorySize}, so guests of many GiB work.
+ * file of the caller's choosing ({@code memory-backend-file}), application blocks are the caller's
+ * own direct buffers. Mapped memory does not count against the Java heap or {@code
+ * -XX:MaxDirectMemorySize}, so guests of many GiB work.
  *
  * <p>Thread-safety: any number of threads may read and write concurrently; each write marks its
  * pages dirty after the bytes are stored, so a dirty-log sync that sees the mark also sees the
@@ -225,6 +231,14 @@ public final class GuestMemory implements AutoCloseable {
     }
     long page = (address - block.guestAddress()) >>> PAGE_SHIFT;
     Path backing = block.backing();
+    if (backing == null) {
+      return "memory fault at page "
+          + page
+          + " of RAM block "
+          + block.name()
+          + " (memory mapped by the application): its file system is full or its file was"
+          + " truncated";
+    }
     String free;
     try {
       free = formatBytes(Files.getFileStore(backing).getUsableSpace()) + " free";
@@ -258,13 +272,28 @@ public final class GuestMemory implements AutoCloseable {
   }
 
   /**
-   * Takes the dirty log for one migration: from now on only the returned tracker drains it, until
-   * it is closed.
+   * As {@link #startDirtyTracking(String)} with the {@linkplain DirtyTracking#SOFTWARE software
+   * log}.
+   */
+  public DirtyTracker startDirtyTracking() {
+    return startDirtyTracking(DirtyTracking.SOFTWARE);
+  }
+
+  /**
+   * Starts tracking the pages written, for one migration: from now on only the returned tracker
+   * takes them, until it is closed.
    *
+   * @param tracking a {@link DirtyTracking} name: {@value DirtyTracking#SOFTWARE} or {@value
+   *     DirtyTracking#KERNEL}
+   * @throws IllegalArgumentException if no tracking has that name
+   * @throws UnsupportedOperationException if the tracking cannot work here, or cannot see this
+   *     memory's writes (the software log and an application-mapped block): the message says why in
+   *     one line
    * @throws IllegalStateException if a tracker is already open (another migration of this memory is
    *     running) or the memory is closed
    */
-  public synchronized DirtyTracker startDirtyTracking() {
+  public synchronized DirtyTracker startDirtyTracking(String tracking) {
+    Objects.requireNonNull(tracking, "tracking");
     if (closed) {
       throw new IllegalStateException("guest memory is closed");
     }
@@ -272,13 +301,46 @@ public final class GuestMemory implements AutoCloseable {
       throw new IllegalStateException(
           "the dirty log of this guest memory is already tracked (is another migration running?)");
     }
-    tracker = new DirtyTracker(this);
+    if (DirtyTracking.SOFTWARE.equals(tracking)) {
+      for (RamBlock block : blocks) {
+        if (block.isApplicationMapped()) {
+          throw new UnsupportedOperationException(
+              "RAM block "
+                  + block.name()
+                  + " is written by the application, which the software dirty log cannot see:"
+                  + " track it with dirty tracking "
+                  + DirtyTracking.KERNEL);
+        }
+      }
+      tracker = new DirtyTracker(this, tracking, null);
+      return tracker;
+    }
+    WriteTrackingProvider provider = DirtyTracking.provider(tracking);
+    List<WriteTracker> opened = new ArrayList<>();
+    try {
+      for (RamBlock block : blocks) {
+        opened.add(provider.open(block.regions()));
+      }
+    } catch (RuntimeException | Error e) {
+      opened.forEach(WriteTracker::close);
+      throw e;
+    }
+    for (RamBlock block : blocks) {
+      block.softwareLog(false);
+    }
+    tracker = new DirtyTracker(this, tracking, List.copyOf(opened));
     return tracker;
   }
 
   synchronized void stopDirtyTracking(DirtyTracker stopped) {
     if (tracker == stopped) {
       tracker = null;
+      if (stopped.writeTrackers() != null) {
+        stopped.writeTrackers().forEach(WriteTracker::close);
+        for (RamBlock block : blocks) {
+          block.softwareLog(true);
+        }
+      }
     }
   }
 
@@ -311,7 +373,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Adds an anonymous (memfd-like) block; its memory starts zeroed. */
     public Builder anonymousBlock(String name, long guestAddress, long usedLength) {
-      specs.add(new BlockSpec(name, guestAddress, usedLength, null));
+      specs.add(new BlockSpec(name, guestAddress, usedLength, null, null));
       return this;
     }
 
@@ -320,7 +382,50 @@ public final class GuestMemory implements AutoCloseable {
      * contents become the block's contents, and guest writes reach the file.
      */
     public Builder fileBackedBlock(String name, long guestAddress, long usedLength, Path file) {
-      specs.add(new BlockSpec(name, guestAddress, usedLength, Objects.requireNonNull(file)));
+      specs.add(new BlockSpec(name, guestAddress, usedLength, Objects.requireNonNull(file), null));
+      return this;
+    }
+
+    /**
+     * Adds a block over memory the application has mapped and writes itself, as QEMU's memory
+     * backends ({@code memory-backend-ram}, {@code -memfd}, {@code -file}): an existing off-heap
+     * structure is migrated as it is. The application keeps writing it however it likes (a {@code
+     * ByteBuffer}, a {@code MemorySegment}, native code), so only {@linkplain DirtyTracking#KERNEL
+     * kernel tracking} can migrate it, and the destination can receive into such a block too.
+     *
+     * <p>The block's pages are {@code regions} in order, each region's whole capacity: direct
+     * buffers, page-aligned (the kernel checks when it starts tracking), each a whole number of
+     * pages, every one but the last a whole number of GiB. The application keeps them mapped until
+     * the {@link GuestMemory} is closed, which leaves them mapped.
+     *
+     * @throws IllegalArgumentException if a region is not direct, is read-only or has the wrong
+     *     size
+     */
+    public Builder applicationBlock(String name, long guestAddress, List<ByteBuffer> regions) {
+      List<ByteBuffer> chunks = new ArrayList<>();
+      long length = 0;
+      for (int i = 0; i < regions.size(); i++) {
+        ByteBuffer region = regions.get(i);
+        String what = "RAM block " + name + ": region " + i;
+        if (!region.isDirect() || region.isReadOnly()) {
+          throw new IllegalArgumentException(what + " must be a writable direct buffer");
+        }
+        long capacity = region.capacity();
+        if (capacity == 0 || capacity % PAGE_SIZE != 0) {
+          throw new IllegalArgumentException(
+              what + " holds " + capacity + " bytes, not a positive multiple of " + PAGE_SIZE);
+        }
+        if (i < regions.size() - 1 && capacity % RamBlock.CHUNK_BYTES != 0) {
+          throw new IllegalArgumentException(
+              what + " holds " + capacity + " bytes: every region but the last must be whole GiB");
+        }
+        for (long at = 0; at < capacity; at += RamBlock.CHUNK_BYTES) {
+          int size = (int) Math.min(RamBlock.CHUNK_BYTES, capacity - at);
+          chunks.add(region.slice((int) at, size).order(ByteOrder.nativeOrder()));
+        }
+        length += capacity;
+      }
+      specs.add(new BlockSpec(name, guestAddress, length, null, List.copyOf(chunks)));
       return this;
     }
 
@@ -345,6 +450,19 @@ public final class GuestMemory implements AutoCloseable {
       Mappings mappings = Mappings.create();
       try {
         for (BlockSpec spec : specs) {
+          if (spec.regions != null) {
+            blocks.add(
+                new RamBlock(
+                    spec.name,
+                    blocks.size(),
+                    spec.guestAddress,
+                    spec.usedLength,
+                    spec.regions.toArray(new ByteBuffer[0]),
+                    null,
+                    true,
+                    true));
+            continue;
+          }
           Path backing = spec.file == null ? anonymousDirectory() : spec.file.toAbsolutePath();
           blocks.add(
               new RamBlock(
@@ -354,7 +472,8 @@ public final class GuestMemory implements AutoCloseable {
                   spec.usedLength,
                   map(spec, backing, mappings),
                   backing,
-                  spec.file != null));
+                  spec.file != null,
+                  false));
         }
       } catch (IOException e) {
         new GuestMemory(blocks, mappings).close();
@@ -368,6 +487,9 @@ public final class GuestMemory implements AutoCloseable {
       Map<FileStore, Long> needed = new LinkedHashMap<>();
       Map<FileStore, Path> where = new HashMap<>();
       for (BlockSpec spec : specs) {
+        if (spec.regions != null) {
+          continue;
+        }
         Path directory;
         long bytes = spec.usedLength;
         try {
@@ -491,5 +613,10 @@ public final class GuestMemory implements AutoCloseable {
     }
   }
 
-  private record BlockSpec(String name, long guestAddress, long usedLength, Path file) {}
+  /**
+   * A block to build: anonymous, file-backed ({@code file}) or application-mapped ({@code
+   * regions}).
+   */
+  private record BlockSpec(
+      String name, long guestAddress, long usedLength, Path file, List<ByteBuffer> regions) {}
 }

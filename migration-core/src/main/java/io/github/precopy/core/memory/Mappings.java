@@ -125,7 +125,10 @@ abstract class Mappings {
         return;
       }
       for (RamBlock block : blocks) {
-        for (MappedByteBuffer chunk : block.chunks()) {
+        if (block.isApplicationMapped()) {
+          continue;
+        }
+        for (ByteBuffer chunk : block.chunks()) {
           try {
             UNSAFE.getClass().getMethod("invokeCleaner", ByteBuffer.class).invoke(UNSAFE, chunk);
           } catch (ReflectiveOperationException e) {

@@ -4,8 +4,9 @@ import io.github.precopy.bitmap.AtomicPageBitmap;
 import io.github.precopy.bitmap.PageBitmap;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -13,7 +14,8 @@ import java.util.zip.CRC32C;
  * address, a used length of whole 4 KiB pages, off-heap storage and a dirty log with one bit per
  * page. Its public methods only read: guest code writes through {@link GuestMemory}, which marks
  * every page it writes in the dirty log, and a migration drains the log through a {@link
- * DirtyTracker}.
+ * DirtyTracker}. An {@linkplain #isApplicationMapped application-mapped} block is memory the
+ * application maps and writes itself; only kernel tracking sees those writes.
  *
  * <p>Layout: the storage is a list of mapped chunks of {@link #CHUNK_BYTES} each (the last may be
  * shorter); a page never straddles two chunks. Page-level methods are safe to call from several
@@ -34,9 +36,13 @@ public final class RamBlock {
   private final int id;
   private final long guestAddress;
   private final long usedLength;
-  private final MappedByteBuffer[] chunks;
+  private final ByteBuffer[] chunks;
   private final Path backing;
+  private final boolean applicationMapped;
   private final AtomicPageBitmap dirtyLog;
+
+  /** Whether writes through {@link GuestMemory} mark the dirty log: not while the kernel tracks. */
+  private volatile boolean softwareLog = true;
 
   /**
    * Pages ever stored to since the block was mapped (all of them for a file-backed block, whose
@@ -51,15 +57,17 @@ public final class RamBlock {
       int id,
       long guestAddress,
       long usedLength,
-      MappedByteBuffer[] chunks,
+      ByteBuffer[] chunks,
       Path backing,
-      boolean populatedAtStart) {
+      boolean populatedAtStart,
+      boolean applicationMapped) {
     this.name = name;
     this.id = id;
     this.guestAddress = guestAddress;
     this.usedLength = usedLength;
     this.chunks = chunks;
     this.backing = backing;
+    this.applicationMapped = applicationMapped;
     long pages = usedLength >>> GuestMemory.PAGE_SHIFT;
     this.dirtyLog = new AtomicPageBitmap(pages);
     this.populated = new AtomicPageBitmap(pages);
@@ -91,6 +99,14 @@ public final class RamBlock {
   /** Number of pages in the block. */
   public long pageCount() {
     return usedLength >>> GuestMemory.PAGE_SHIFT;
+  }
+
+  /**
+   * Whether the application maps this block's memory and writes it itself, not through {@link
+   * GuestMemory}: see {@link GuestMemory.Builder#applicationBlock}.
+   */
+  public boolean isApplicationMapped() {
+    return applicationMapped;
   }
 
   /** Whether {@code address} (guest-physical) lies inside this block. */
@@ -202,7 +218,9 @@ public final class RamBlock {
     chunk(offset).putLong(chunkOffset(offset), value);
     long page = offset >>> GuestMemory.PAGE_SHIFT;
     populated.markDirty(page);
-    dirtyLog.markDirty(page);
+    if (softwareLog) {
+      dirtyLog.markDirty(page);
+    }
   }
 
   void fill(long offset, long length, byte value) {
@@ -224,11 +242,24 @@ public final class RamBlock {
     return chunk(offset).getLong(chunkOffset(offset));
   }
 
-  MappedByteBuffer[] chunks() {
+  ByteBuffer[] chunks() {
     return chunks;
   }
 
-  /** The file behind a file-backed block; the directory of an anonymous block's deleted file. */
+  /** The storage, in order, for a tracker that watches it: every chunk but the last is 1 GiB. */
+  List<ByteBuffer> regions() {
+    return Arrays.asList(chunks);
+  }
+
+  /** Whether writes through {@link GuestMemory} mark the dirty log; off while the kernel tracks. */
+  void softwareLog(boolean on) {
+    softwareLog = on;
+  }
+
+  /**
+   * The file behind a file-backed block; the directory of an anonymous block's deleted file; null
+   * for an application-mapped block.
+   */
   Path backing() {
     return backing;
   }
@@ -255,11 +286,13 @@ public final class RamBlock {
       long first = offset >>> GuestMemory.PAGE_SHIFT;
       long end = ((offset + length - 1) >>> GuestMemory.PAGE_SHIFT) + 1;
       populated.markDirtyRange(first, end);
-      dirtyLog.markDirtyRange(first, end);
+      if (softwareLog) {
+        dirtyLog.markDirtyRange(first, end);
+      }
     }
   }
 
-  private MappedByteBuffer chunk(long offset) {
+  private ByteBuffer chunk(long offset) {
     return chunks[(int) (offset >>> CHUNK_SHIFT)];
   }
 
