@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Simulated guests running workloads migrate in process, every page in use byte for byte. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -22,16 +24,22 @@ final class SimulatedGuestMigrationTest {
 
   private final MigrationEngine engine = MigrationEngine.create();
 
-  @Test
-  void idleGuestArrivesByteForByte() throws Exception {
-    MigrationStats stats = migrateSimulated("idle", 128 * MIB, MigrationConfig.defaults());
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void idleGuestArrivesByteForByte(String tracking) throws Exception {
+    MigrationStats stats =
+        migrateSimulated(
+            "idle", 128 * MIB, MigrationConfig.builder().dirtyTracking(tracking).build());
 
     assertCompletedAndVerified(stats);
   }
 
-  @Test
-  void compilingGuestArrivesByteForByte() throws Exception {
-    MigrationStats stats = migrateSimulated("compile", 256 * MIB, MigrationConfig.defaults());
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void compilingGuestArrivesByteForByte(String tracking) throws Exception {
+    MigrationStats stats =
+        migrateSimulated(
+            "compile", 256 * MIB, MigrationConfig.builder().dirtyTracking(tracking).build());
 
     assertCompletedAndVerified(stats);
     assertThat(stats.rounds()).hasSizeGreaterThanOrEqualTo(3);
@@ -61,10 +69,12 @@ final class SimulatedGuestMigrationTest {
     }
   }
 
-  @Test
-  void hotSetGuestSwitchesOverWhenTheBoundedPolicySaysSo() throws Exception {
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void hotSetGuestSwitchesOverWhenTheBoundedPolicySaysSo(String tracking) throws Exception {
     MigrationConfig config =
         MigrationConfig.builder()
+            .dirtyTracking(tracking)
             .maxBandwidth(256 * MIB)
             .downtimeLimit(Duration.ofMillis(10))
             .convergencePolicy(

@@ -23,6 +23,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 final class PrecopyMigrationTest {
@@ -59,8 +61,9 @@ final class PrecopyMigrationTest {
     }
   }
 
-  @Test
-  void hintedPagesAreNotSentButAPageWrittenAfterItsHintIs() throws Exception {
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void hintedPagesAreNotSentButAPageWrittenAfterItsHintIs(String tracking) throws Exception {
     long[] cleared = new long[1];
     RecordingProvider hinter =
         new RecordingProvider(
@@ -84,7 +87,11 @@ final class PrecopyMigrationTest {
       MigrationEngine engineWithBoth =
           MigrationEngine.builder().addProvider(hinter).addProvider(writer).build();
       MigrationConfig config =
-          MigrationConfig.builder().capability("hinter").capability("writer").build();
+          MigrationConfig.builder()
+              .capability("hinter")
+              .capability("writer")
+              .dirtyTracking(tracking)
+              .build();
 
       MigrationStats stats = engineWithBoth.startInProcess(guest, destination, config).await();
 
@@ -95,6 +102,27 @@ final class PrecopyMigrationTest {
       RamBlock sent = destination.blocks().get(0);
       assertThat(sent.samePage(5, guest.memory().blocks().get(0))).isTrue();
       assertThat(sent.isZeroPage(6)).as("a hinted page never arrives").isTrue();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void aGuestWritingThroughoutArrivesByteForByte(String tracking) throws Exception {
+    MigrationConfig config =
+        MigrationConfig.builder()
+            .maxBandwidth(64 * MIB)
+            .downtimeLimit(Duration.ofMillis(50))
+            .dirtyTracking(tracking)
+            .build();
+    try (TestGuest guest = TestGuest.filled(32 * MIB, seed());
+        GuestMemory destination = GuestMemory.anonymous(32 * MIB)) {
+      guest.writing(64);
+
+      MigrationStats stats = engine.startInProcess(guest, destination, config).await();
+
+      assertCompletedAndVerified(stats);
+      assertThat(stats.ram().dirtySyncCount()).as("the writer dirtied pages").isGreaterThan(1);
+      assertThat(guest.writes()).isPositive();
     }
   }
 

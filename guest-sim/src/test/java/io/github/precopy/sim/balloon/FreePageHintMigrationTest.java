@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * End to end: a simulated idle guest with a balloon driver, migrated in process by the engine found
@@ -97,15 +99,24 @@ final class FreePageHintMigrationTest {
     assertThat(MigrationEngine.create().capabilities()).contains("free-page-hint");
   }
 
-  @Test
-  void bytesSentFallByAtLeastTheShareOfHintedMemoryWhenFreeMemoryHoldsOldData()
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void bytesSentFallByAtLeastTheShareOfHintedMemoryWhenFreeMemoryHoldsOldData(String tracking)
       throws InterruptedException {
     long seed = System.nanoTime();
     System.out.println("bytesSentFallByAtLeastTheShareOfHintedMemory seed=" + seed);
     long bytes = 256 * MIB;
 
-    Run plain = migrate(idleGuest(bytes, seed, true), true, MigrationConfig.defaults());
-    Run hinted = migrate(idleGuest(bytes, seed, true), true, HINTED);
+    Run plain =
+        migrate(
+            idleGuest(bytes, seed, true),
+            true,
+            MigrationConfig.builder().dirtyTracking(tracking).build());
+    Run hinted =
+        migrate(
+            idleGuest(bytes, seed, true),
+            true,
+            MigrationConfig.builder().capability("free-page-hint").dirtyTracking(tracking).build());
     System.out.println("old data, plain:  " + plain);
     System.out.println("old data, hinted: " + hinted);
 

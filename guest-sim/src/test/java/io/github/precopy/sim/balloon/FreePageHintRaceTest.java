@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The race between reclaim and hinting over many seeded migrations: the guest's shrinker gives back
@@ -57,9 +58,11 @@ final class FreePageHintRaceTest {
     final AtomicLong rounds = new AtomicLong();
   }
 
-  @Test
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
   @Timeout(120)
-  void writesToReusedAndLateHintedBlocksAlwaysReachTheDestination() throws InterruptedException {
+  void writesToReusedAndLateHintedBlocksAlwaysReachTheDestination(String tracking)
+      throws InterruptedException {
     long seed = System.nanoTime();
     System.out.println("writesToReusedAndLateHintedBlocksAlwaysReachTheDestination seed=" + seed);
     SplittableRandom seeds = new SplittableRandom(seed);
@@ -68,7 +71,7 @@ final class FreePageHintRaceTest {
 
     for (int run = 0; run < RUNS; run++) {
       long runSeed = seeds.nextLong();
-      MigrationStats stats = migrateOnce(runSeed, totals);
+      MigrationStats stats = migrateOnce(runSeed, totals, tracking);
       assertThat(stats.status())
           .as("run %d seed %d", run, runSeed)
           .isEqualTo(MigrationStatus.COMPLETED);
@@ -99,7 +102,8 @@ final class FreePageHintRaceTest {
         .isPositive();
   }
 
-  private static MigrationStats migrateOnce(long seed, Totals totals) throws InterruptedException {
+  private static MigrationStats migrateOnce(long seed, Totals totals, String tracking)
+      throws InterruptedException {
     GuestMemory memory = OldData.anonymousMemory(MEMORY);
     AtomicReference<BalloonDriver> driver = new AtomicReference<>();
     try (SimulatedGuest guest =
@@ -119,6 +123,7 @@ final class FreePageHintRaceTest {
               .build();
       MigrationConfig config =
           MigrationConfig.builder()
+              .dirtyTracking(tracking)
               .capability(CAPABILITY)
               .maxBandwidth(256 * MIB)
               .downtimeLimit(Duration.ofMillis(20))

@@ -1,11 +1,13 @@
 package io.github.precopy.core.testing;
 
 import io.github.precopy.bitmap.PageBitmap;
+import io.github.precopy.core.memory.DirtyTracking;
 import io.github.precopy.core.memory.Guest;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.memory.RamBlock;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /** The destination oracle: the source's memory. */
 public final class TestMemories {
@@ -27,6 +29,17 @@ public final class TestMemories {
   }
 
   public static final int PAGE = GuestMemory.PAGE_SIZE;
+
+  /**
+   * The dirty trackings end-to-end tests run with: the software log everywhere, and kernel tracking
+   * too on JDK 22 and later, where the build puts it on the class path and it must work (a kernel
+   * without it fails those tests with the reason rather than skipping them).
+   */
+  public static Stream<String> dirtyTrackings() {
+    return Runtime.version().feature() >= 22
+        ? Stream.of(DirtyTracking.SOFTWARE, DirtyTracking.KERNEL)
+        : Stream.of(DirtyTracking.SOFTWARE);
+  }
 
   private static final String[] NAMES = {"pc.ram", "vga.vram", "pc.bios", "ram-ü-€"};
 
