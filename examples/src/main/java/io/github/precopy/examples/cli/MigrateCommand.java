@@ -5,6 +5,7 @@ import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
+import io.github.precopy.core.memory.DirtyTracking;
 import io.github.precopy.core.transport.MigrationTarget;
 import io.github.precopy.core.transport.TransportOptions;
 import io.github.precopy.examples.cli.Choices.GiveUp;
@@ -25,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -130,6 +132,17 @@ final class MigrateCommand implements Callable<Integer> {
           "Longest pause for the final copy, up to 2000s, e.g. 300ms or 2s; a bare number is"
               + " milliseconds (default: 300ms).")
   private Duration downtimeLimit;
+
+  @Option(
+      names = "--dirty-tracking",
+      defaultValue = DirtyTracking.SOFTWARE,
+      paramLabel = "software|kernel",
+      description =
+          "How the migration learns which pages the guest wrote: software, each vCPU write marks"
+              + " a log; kernel, the kernel write-protects guest RAM (userfaultfd and PAGEMAP_SCAN,"
+              + " Linux 6.7+ and JDK 22+) and the vCPUs write with plain stores (default:"
+              + " software).")
+  private String dirtyTracking;
 
   @Option(
       names = "--transport",
@@ -299,7 +312,10 @@ final class MigrateCommand implements Callable<Integer> {
         + guest.describe()
         + ", "
         + transport.cliName
-        + (to == null ? "" : " to " + to);
+        + (to == null ? "" : " to " + to)
+        + (DirtyTracking.SOFTWARE.equals(dirtyTracking)
+            ? ""
+            : ", " + dirtyTracking + " dirty tracking");
   }
 
   /**
@@ -460,6 +476,10 @@ final class MigrateCommand implements Callable<Integer> {
           "--to " + to + ": directory " + directory + " does not exist");
       require(!Files.isDirectory(file), "--to " + to + " is a directory, not a file");
     }
+    Optional<String> trackingProblem = DirtyTracking.unavailableReason(dirtyTracking);
+    require(
+        trackingProblem.isEmpty(),
+        "--dirty-tracking " + dirtyTracking + ": " + trackingProblem.orElse(""));
     Flag.check(spec, "--channels", () -> TransportOptions.builder().channels(channels));
     require(channels == 1 || transport == Transport.TCP, "--channels needs --transport tcp");
     require(!tls.enabled() || transport == Transport.TCP, "TLS options need --transport tcp");
@@ -521,7 +541,10 @@ final class MigrateCommand implements Callable<Integer> {
 
   private MigrationConfig config(Set<String> enabled) {
     MigrationConfig.Builder config =
-        MigrationConfig.builder().capabilities(enabled).downtimeLimit(downtimeLimit);
+        MigrationConfig.builder()
+            .capabilities(enabled)
+            .downtimeLimit(downtimeLimit)
+            .dirtyTracking(dirtyTracking);
     if (maxBandwidth != null) {
       config.maxBandwidth(maxBandwidth);
     }

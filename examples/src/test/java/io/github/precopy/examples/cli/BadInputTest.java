@@ -53,6 +53,11 @@ final class BadInputTest {
             "1h"),
         bad("is not a duration", "migrate", "--downtime-limit", "0.5ms"),
         bad("is not one of in-process, tcp, file", "migrate", "--transport", "udp"),
+        bad(
+            "--dirty-tracking soft: unknown dirty tracking 'soft'; available: software",
+            "migrate",
+            "--dirty-tracking",
+            "soft"),
         bad("needs --transport tcp or file", "migrate", "--to", "127.0.0.1:4444"),
         bad("--transport tcp needs --to HOST:PORT", "migrate", "--transport", "tcp"),
         bad("--transport file needs --to FILE", "migrate", "--transport", "file"),

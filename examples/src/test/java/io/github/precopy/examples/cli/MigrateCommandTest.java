@@ -53,6 +53,33 @@ final class MigrateCommandTest {
   }
 
   @Test
+  void kernelDirtyTrackingMigratesACompilingGuestVerifiedOrSaysWhyNotInOneLine() {
+    Cli cli = new Cli();
+
+    int exitCode =
+        cli.execute(
+            "migrate", "--memory", "64m", "--workload", "compile", "--dirty-tracking", "kernel");
+
+    if (Runtime.version().feature() < 22) {
+      assertThat(exitCode).isEqualTo(2);
+      assertThat(cli.err())
+          .isEqualTo(
+              "precopy migrate: --dirty-tracking kernel: kernel dirty tracking needs JDK 22 or"
+                  + " later (the foreign function API); this is JDK "
+                  + Runtime.version().feature()
+                  + " (see precopy migrate --help)"
+                  + System.lineSeparator());
+      return;
+    }
+    assertThat(exitCode).as(cli.err()).isZero();
+    assertThat(cli.out())
+        .contains("compile workload")
+        .contains(", kernel dirty tracking")
+        .containsPattern("status +completed")
+        .containsPattern("verification +[\\d,]+ pages checked, 0 mismatches");
+  }
+
+  @Test
   void jsonOutputUsesQemuQueryMigrateNames() throws Exception {
     Cli cli = new Cli();
 
