@@ -1,6 +1,7 @@
 package io.github.precopy.examples;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,5 +35,16 @@ final class ExamplesTest {
   @Test
   void ownMemoryArrivesIntactWhileItsWriterRuns() {
     assertThatCode(() -> OwnMemoryExample.main(NO_ARGUMENTS)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void anOffHeapTableWrittenWithPlainStoresArrivesInAnotherProcessOrTheJdkIsNamed() {
+    if (Runtime.version().feature() < 22) {
+      assertThatThrownBy(() -> OffHeapTableExample.main(NO_ARGUMENTS))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageStartingWith("kernel dirty tracking needs JDK 22 or later");
+      return;
+    }
+    assertThatCode(() -> OffHeapTableExample.main(NO_ARGUMENTS)).doesNotThrowAnyException();
   }
 }
