@@ -1,8 +1,9 @@
 package io.github.precopy.spi;
 
 /**
- * Tracks the writes to one space of pages, opened by {@link WriteTrackingProvider#open}: a dirty-log
- * "get and clear" done by whoever watches the memory (the kernel, for the {@code kernel} tracker).
+ * Tracks the writes to one space of pages, opened by {@link WriteTrackingProvider#open}: a
+ * dirty-log "get and clear" done by whoever watches the memory (the kernel, for the {@code kernel}
+ * tracker).
  *
  * <p>Thread-safety: any number of threads write the memory while one thread at a time calls {@link
  * #collect}. A write that completes before a collect begins is reported by that collect or, if it
@@ -24,8 +25,8 @@ public interface WriteTracker extends AutoCloseable {
 
   /**
    * Reports, in ascending page order, every page written since the tracker was opened or since the
-   * previous collect, and starts watching those pages again in the same step, so that a write racing
-   * with the collect is reported now or next time.
+   * previous collect, and starts watching those pages again in the same step, so that a write
+   * racing with the collect is reported now or next time.
    *
    * @return the number of pages reported
    * @throws IllegalStateException once closed

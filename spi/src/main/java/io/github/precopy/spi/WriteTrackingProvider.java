@@ -24,10 +24,10 @@ public interface WriteTrackingProvider {
   Optional<String> unavailableReason();
 
   /**
-   * Starts tracking writes to {@code regions}, which form one space of pages numbered in order: page
-   * 0 is the first page of the first region, and each region's pages follow the previous region's.
-   * From this call on, every write to a region's memory, by any thread or code, is reported by the
-   * tracker's next {@link WriteTracker#collect collect}.
+   * Starts tracking writes to {@code regions}, which form one space of pages numbered in order:
+   * page 0 is the first page of the first region, and each region's pages follow the previous
+   * region's. From this call on, every write to a region's memory, by any thread or code, is
+   * reported by the tracker's next {@link WriteTracker#collect collect}.
    *
    * @param regions direct buffers (mapped or allocated off-heap), each starting on a page boundary
    *     and holding whole pages; the caller keeps them mapped until the tracker is closed
