@@ -23,7 +23,11 @@ public final class ArchitectureRules {
   private static final String ROOT = "io.github.precopy";
   private static final String FACADE = "io.github.precopy.core";
   private static final String[] PLUGINS = {
-    ROOT + ".balloon", ROOT + ".autoconverge", ROOT + ".xbzrle", ROOT + ".compression"
+    ROOT + ".balloon",
+    ROOT + ".autoconverge",
+    ROOT + ".xbzrle",
+    ROOT + ".compression",
+    ROOT + ".kernel"
   };
 
   /** The libraries a plugin wraps, beside the JDK and the SPI: compression's zstd and lz4. */
@@ -117,7 +121,8 @@ public final class ArchitectureRules {
             ROOT + ".balloon..",
             ROOT + ".autoconverge..",
             ROOT + ".xbzrle..",
-            ROOT + ".compression..");
+            ROOT + ".compression..",
+            ROOT + ".kernel..");
   }
 
   /**
