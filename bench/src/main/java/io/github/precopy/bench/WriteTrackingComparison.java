@@ -285,6 +285,7 @@ public final class WriteTrackingComparison implements Callable<Integer> {
       long size, double fraction, long written, double kernelMillis, double softwareMillis) {}
 
   private void collects(WriteTrackingProvider kernel) throws IOException {
+    warmUpDrain();
     List<CollectRow> rows = new ArrayList<>();
     for (long size : sizes) {
       long pages = size / PAGE;
@@ -365,6 +366,24 @@ public final class WriteTrackingComparison implements Callable<Integer> {
     }
     System.out.println("# sink " + sink);
     System.out.flush();
+  }
+
+  /**
+   * Compiles {@link AtomicPageBitmap#drainInto} before it is timed: a round per fraction calls it a
+   * few times only, too few for the JIT, and a small log's drain would be timed interpreted.
+   */
+  private static void warmUpDrain() {
+    long bits = 1L << 22;
+    AtomicPageBitmap log = new AtomicPageBitmap(bits);
+    PageBitmap target = new PageBitmap(bits);
+    for (int i = 0; i < 300; i++) {
+      log.markDirtyRange(0, bits / (1 + i % 3));
+      for (long bit = i; bit < bits; bit += 997) {
+        log.markDirty(bit);
+      }
+      target.clear();
+      log.drainInto(target);
+    }
   }
 
   private static String percent(double fraction) {
