@@ -33,6 +33,7 @@ final class ToolCommandLineTest {
       case "AutoConvergeComparison" -> new AutoConvergeComparison();
       case "XbzrleComparison" -> new XbzrleComparison();
       case "CompressionComparison" -> new CompressionComparison();
+      case "WriteTrackingComparison" -> new WriteTrackingComparison();
       default -> new LoopbackDestination();
     };
   }
@@ -46,7 +47,8 @@ final class ToolCommandLineTest {
         "DowntimeMatrix",
         "AutoConvergeComparison",
         "XbzrleComparison",
-        "CompressionComparison"
+        "CompressionComparison",
+        "WriteTrackingComparison"
       })
   void helpPrintsTheUsage(String name) {
     int exitCode = run(tool(name), "--help");
@@ -64,7 +66,8 @@ final class ToolCommandLineTest {
         "DowntimeMatrix",
         "AutoConvergeComparison",
         "XbzrleComparison",
-        "CompressionComparison"
+        "CompressionComparison",
+        "WriteTrackingComparison"
       })
   void anUnknownOptionIsRejectedBeforeAnythingRuns(String name) {
     int exitCode = run(tool(name), "--memroy", "1g");
@@ -85,7 +88,8 @@ final class ToolCommandLineTest {
         "DowntimeMatrix",
         "AutoConvergeComparison",
         "XbzrleComparison",
-        "CompressionComparison"
+        "CompressionComparison",
+        "WriteTrackingComparison"
       })
   void aWrongValueIsOneLineNamingTheOption(String name) {
     int exitCode = run(tool(name), "--memory", "lots");
@@ -112,7 +116,9 @@ final class ToolCommandLineTest {
         "CompressionComparison|--codecs|gzip|--codecs: multifd-compression 'gzip' is not a codec"
             + " of the plugins here; available: none, lz4, zlib, zstd",
         "AutoConvergeComparison|--rate-from|guess|--rate-from takes dirty-log or work, got guess",
-        "AutoConvergeComparison|--ratios|2,0|--ratios must be positive, got 0.0"
+        "AutoConvergeComparison|--ratios|2,0|--ratios must be positive, got 0.0",
+        "WriteTrackingComparison|--fractions|0.5,2|--fractions must be in (0, 1], got 2.0",
+        "WriteTrackingComparison|--repeats|0|--repeats must be >= 1"
       })
   void aValueOutsideTheChoicesIsOneLineBeforeAnythingRuns(
       String name, String option, String value, String message) {

@@ -17,9 +17,9 @@ import java.util.Optional;
  * first write to a protected page does not stop the writer: the kernel resolves the fault itself,
  * lifts the protection and thereby marks the page written. A {@link WriteTracker#collect collect}
  * reads the written pages with the {@code PAGEMAP_SCAN} ioctl of {@code /proc/self/pagemap}, which
- * protects them again in the same step (QEMU's and CRIU's "get and clear" of a dirty log without
- * KVM). The writes themselves run at full speed with no code of precopy in their path: only the
- * first write to a page after each collect costs a minor fault in the kernel.
+ * protects them again in the same step: a dirty log's "get and clear", kept by the kernel for
+ * memory of this process, without KVM. The writes run with no code of precopy in their path: only
+ * the first write to a page after each collect costs a minor fault, resolved in the kernel.
  *
  * <p>Requirements, checked once by {@link #unavailableReason()}: Linux 6.7 or later on x86_64 or
  * aarch64 with 4 KiB pages; userfaultfd allowed (no seccomp filter forbidding it; the tracker opens
