@@ -9,6 +9,7 @@ import io.github.precopy.core.memory.DirtyTracking;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.sim.Units;
 import io.github.precopy.sim.WorkloadOptions;
+import io.github.precopy.sim.Workloads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -147,6 +148,13 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
   public Integer call() throws Exception {
     if (runs < 1 || stalledSyncs < 1) {
       throw new ParameterException(spec.commandLine(), "--runs and --stalled-syncs must be >= 1");
+    }
+    for (String workload : workloads) {
+      try {
+        Workloads.create(workload, WorkloadOptions.defaults());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--workloads: " + e.getMessage());
+      }
     }
     DirtyTracking.unavailableReason(DirtyTracking.KERNEL)
         .ifPresent(

@@ -34,6 +34,7 @@ final class ToolCommandLineTest {
       case "XbzrleComparison" -> new XbzrleComparison();
       case "CompressionComparison" -> new CompressionComparison();
       case "WriteTrackingComparison" -> new WriteTrackingComparison();
+      case "DirtyTrackingComparison" -> new DirtyTrackingComparison();
       default -> new LoopbackDestination();
     };
   }
@@ -48,7 +49,8 @@ final class ToolCommandLineTest {
         "AutoConvergeComparison",
         "XbzrleComparison",
         "CompressionComparison",
-        "WriteTrackingComparison"
+        "WriteTrackingComparison",
+        "DirtyTrackingComparison"
       })
   void helpPrintsTheUsage(String name) {
     int exitCode = run(tool(name), "--help");
@@ -67,7 +69,8 @@ final class ToolCommandLineTest {
         "AutoConvergeComparison",
         "XbzrleComparison",
         "CompressionComparison",
-        "WriteTrackingComparison"
+        "WriteTrackingComparison",
+        "DirtyTrackingComparison"
       })
   void anUnknownOptionIsRejectedBeforeAnythingRuns(String name) {
     int exitCode = run(tool(name), "--memroy", "1g");
@@ -89,7 +92,8 @@ final class ToolCommandLineTest {
         "AutoConvergeComparison",
         "XbzrleComparison",
         "CompressionComparison",
-        "WriteTrackingComparison"
+        "WriteTrackingComparison",
+        "DirtyTrackingComparison"
       })
   void aWrongValueIsOneLineNamingTheOption(String name) {
     int exitCode = run(tool(name), "--memory", "lots");
@@ -118,7 +122,10 @@ final class ToolCommandLineTest {
         "AutoConvergeComparison|--rate-from|guess|--rate-from takes dirty-log or work, got guess",
         "AutoConvergeComparison|--ratios|2,0|--ratios must be positive, got 0.0",
         "WriteTrackingComparison|--fractions|0.5,2|--fractions must be in (0, 1], got 2.0",
-        "WriteTrackingComparison|--repeats|0|--repeats must be >= 1"
+        "WriteTrackingComparison|--repeats|0|--repeats must be >= 1",
+        "DirtyTrackingComparison|--runs|0|--runs and --stalled-syncs must be >= 1",
+        "DirtyTrackingComparison|--workloads|build|--workloads: unknown workload 'build'; valid"
+            + " workloads: idle, compile, hot-set, uniform, sparse-writes"
       })
   void aValueOutsideTheChoicesIsOneLineBeforeAnythingRuns(
       String name, String option, String value, String message) {
