@@ -80,6 +80,14 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
   private List<String> workloads;
 
   @Option(
+      names = "--workload-option",
+      split = ",",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A parameter of every workload given, e.g. working-set=2% for hot-set; repeatable.")
+  private Map<String, String> workloadOptions = new LinkedHashMap<>();
+
+  @Option(
       names = "--runs",
       defaultValue = "3",
       paramLabel = "N",
@@ -149,9 +157,17 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
     if (runs < 1 || stalledSyncs < 1) {
       throw new ParameterException(spec.commandLine(), "--runs and --stalled-syncs must be >= 1");
     }
+    WorkloadOptions options = WorkloadOptions.defaults();
+    try {
+      for (Map.Entry<String, String> option : workloadOptions.entrySet()) {
+        options = options.with(option.getKey(), option.getValue());
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--workload-option: " + e.getMessage());
+    }
     for (String workload : workloads) {
       try {
-        Workloads.create(workload, WorkloadOptions.defaults());
+        Workloads.create(workload, options);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "--workloads: " + e.getMessage());
       }
@@ -163,12 +179,13 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
             });
     System.out.printf(
         Locale.ROOT,
-        "# dirty tracking comparison: %s guest, %d vCPUs, workloads %s, unlimited bandwidth,"
+        "# dirty tracking comparison: %s guest, %d vCPUs, workloads %s %s, unlimited bandwidth,"
             + " downtime limit %d ms, %d runs per workload and tracking (seeds 1 to %d,"
             + " alternating), give up after %d syncs without a new low or %d s%n",
         Units.formatBytes(memoryBytes),
         BenchGuest.VCPUS,
         workloads,
+        workloadOptions,
         downtimeLimit.toMillis(),
         runs,
         runs,
@@ -179,7 +196,7 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
     System.out.println();
     System.out.println(
         "| workload | tracking | converged | total time median (ms) | downtime median (ms)"
-            + " | MiB sent median | syncs median | guest work/s median |");
+            + " | MiB sent median | syncs median | guest work units/s median |");
     System.out.println("|---|---|---|---:|---:|---:|---:|---:|");
     System.out.flush();
     try (GuestMemory destination = GuestMemory.anonymous(memoryBytes)) {
@@ -187,7 +204,7 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
         Map<String, List<Run>> results = new LinkedHashMap<>();
         for (int seed = 1; seed <= runs; seed++) {
           for (String tracking : TRACKINGS) {
-            Run run = migrate(engine, destination, workload, seed, tracking);
+            Run run = migrate(engine, destination, workload, options, seed, tracking);
             System.err.printf(Locale.ROOT, "%s, %s, seed %d: %s%n", workload, tracking, seed, run);
             results.computeIfAbsent(tracking, t -> new ArrayList<>()).add(run);
           }
@@ -218,7 +235,12 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
   }
 
   private Run migrate(
-      MigrationEngine engine, GuestMemory destination, String workload, long seed, String tracking)
+      MigrationEngine engine,
+      GuestMemory destination,
+      String workload,
+      WorkloadOptions options,
+      long seed,
+      String tracking)
       throws InterruptedException, BenchmarkFailure {
     MigrationConfig config =
         MigrationConfig.builder()
@@ -227,8 +249,7 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
             .convergencePolicy(
                 ConvergencePolicies.untilStalled(stalledSyncs, ConvergencePolicies.GiveUp.FAIL))
             .build();
-    try (BenchGuest running =
-        BenchGuest.start(memoryBytes, seed, workload, WorkloadOptions.defaults(), false)) {
+    try (BenchGuest running = BenchGuest.start(memoryBytes, seed, workload, options, false)) {
       Thread.sleep(WARM_UP.toMillis());
       long workBefore = running.guest().workDone();
       long start = System.nanoTime();
