@@ -8,6 +8,8 @@ import io.github.precopy.core.memory.RamBlock;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 final class RamStateTest {
 
@@ -105,17 +107,30 @@ final class RamStateTest {
     assertThat(ram.dirtyPages()).isZero();
   }
 
-  @Test
-  void syncCountsOnlyNewlyDirtyPages() {
-    memory.fill(0, 3L * PAGE, (byte) 7);
-    assertThat(ram.sync()).isEqualTo(3);
-    memory.fill(PAGE, 3L * PAGE, (byte) 7);
-    assertThat(ram.sync()).isEqualTo(1);
-    assertThat(ram.dirtyPages()).isEqualTo(4).isEqualTo(ram.bitmapPopcount());
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void syncCountsOnlyNewlyDirtyPages(String tracking) {
+    tracker.close();
+    try (DirtyTracker chosen = memory.startDirtyTracking(tracking)) {
+      RamState ram = new RamState(memory, chosen);
+      memory.fill(0, 3L * PAGE, (byte) 7);
+      assertThat(ram.sync()).isEqualTo(3);
+      memory.fill(PAGE, 3L * PAGE, (byte) 7);
+      assertThat(ram.sync()).isEqualTo(1);
+      assertThat(ram.dirtyPages()).isEqualTo(4).isEqualTo(ram.bitmapPopcount());
+    }
   }
 
-  @Test
-  void counterEqualsBitmapPopcountUnderRandomOperations() {
+  @ParameterizedTest(name = "{0} dirty tracking")
+  @MethodSource("io.github.precopy.core.testing.TestMemories#dirtyTrackings")
+  void counterEqualsBitmapPopcountUnderRandomOperations(String tracking) {
+    tracker.close();
+    try (DirtyTracker chosen = memory.startDirtyTracking(tracking)) {
+      counterEqualsBitmapPopcountUnderRandomOperations(new RamState(memory, chosen));
+    }
+  }
+
+  private void counterEqualsBitmapPopcountUnderRandomOperations(RamState ram) {
     long seed = Long.getLong("precopy.seed", System.nanoTime());
     System.out.println("RamStateTest seed=" + seed);
     SplittableRandom random = new SplittableRandom(seed);
