@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -134,22 +135,7 @@ public final class AutoConvergeComparison implements Callable<Integer> {
               + " repeatable.")
   private Map<String, String> workloadOptions = new LinkedHashMap<>();
 
-  @Option(
-      names = "--downtime-limit",
-      defaultValue = "300ms",
-      converter = Durations.DowntimeLimit.class,
-      paramLabel = "DURATION",
-      description = "Downtime limit; a bare number is milliseconds (default: ${DEFAULT-VALUE}).")
-  private Duration downtimeLimit;
-
-  @Option(
-      names = "--stalled-syncs",
-      defaultValue = "30",
-      paramLabel = "N",
-      description =
-          "A migration that has not reached a new low of remaining bytes for N syncs fails"
-              + " (default: ${DEFAULT-VALUE}).")
-  private int stalledSyncs;
+  @Mixin private GiveUpOptions giveUp;
 
   @Option(
       names = "--timeout",
@@ -216,7 +202,6 @@ public final class AutoConvergeComparison implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     check(runs >= 1, "--runs must be at least 1");
-    check(stalledSyncs >= 1, "--stalled-syncs must be at least 1");
     check(
         rateFrom.equals(DIRTY_LOG) || rateFrom.equals(WORK),
         "--rate-from takes dirty-log or work, got " + rateFrom);
@@ -233,10 +218,10 @@ public final class AutoConvergeComparison implements Callable<Integer> {
         Units.formatBytes(memoryBytes),
         workload,
         BenchGuest.VCPUS,
-        downtimeLimit.toMillis(),
+        giveUp.downtimeLimit().toMillis(),
         runs,
         runs,
-        stalledSyncs,
+        giveUp.stalledSyncs(),
         timeout.toSeconds() + " s");
     MachineInfo.print();
     engine = MigrationEngine.create();
@@ -350,12 +335,7 @@ public final class AutoConvergeComparison implements Callable<Integer> {
   /** One migration of a fresh guest over a link of {@code link} bytes per second. */
   private Run migrate(long seed, long link, boolean autoConverge)
       throws InterruptedException, BenchmarkFailure {
-    MigrationConfig.Builder config =
-        MigrationConfig.builder()
-            .downtimeLimit(downtimeLimit)
-            .maxBandwidth(link)
-            .convergencePolicy(
-                ConvergencePolicies.untilStalled(stalledSyncs, ConvergencePolicies.GiveUp.FAIL));
+    MigrationConfig.Builder config = giveUp.config().maxBandwidth(link);
     if (autoConverge) {
       config.capability(AUTO_CONVERGE);
     }

@@ -1,6 +1,5 @@
 package io.github.precopy.bench;
 
-import io.github.precopy.core.ConvergencePolicies;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -96,22 +96,7 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   private int runs;
 
-  @Option(
-      names = "--downtime-limit",
-      defaultValue = "300ms",
-      converter = Durations.DowntimeLimit.class,
-      paramLabel = "DURATION",
-      description = "Downtime limit; a bare number is milliseconds (default: ${DEFAULT-VALUE}).")
-  private Duration downtimeLimit;
-
-  @Option(
-      names = "--stalled-syncs",
-      defaultValue = "30",
-      paramLabel = "N",
-      description =
-          "A migration without a new low of remaining bytes for N syncs fails (default:"
-              + " ${DEFAULT-VALUE}).")
-  private int stalledSyncs;
+  @Mixin private GiveUpOptions giveUp;
 
   @Option(
       names = "--timeout",
@@ -154,8 +139,8 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (runs < 1 || stalledSyncs < 1) {
-      throw new ParameterException(spec.commandLine(), "--runs and --stalled-syncs must be >= 1");
+    if (runs < 1) {
+      throw new ParameterException(spec.commandLine(), "--runs must be >= 1");
     }
     WorkloadOptions options = WorkloadOptions.defaults();
     try {
@@ -186,10 +171,10 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
         BenchGuest.VCPUS,
         workloads,
         workloadOptions,
-        downtimeLimit.toMillis(),
+        giveUp.downtimeLimit().toMillis(),
         runs,
         runs,
-        stalledSyncs,
+        giveUp.stalledSyncs(),
         timeout.toSeconds());
     MachineInfo.print();
     MigrationEngine engine = MigrationEngine.create();
@@ -242,13 +227,7 @@ public final class DirtyTrackingComparison implements Callable<Integer> {
       long seed,
       String tracking)
       throws InterruptedException, BenchmarkFailure {
-    MigrationConfig config =
-        MigrationConfig.builder()
-            .downtimeLimit(downtimeLimit)
-            .dirtyTracking(tracking)
-            .convergencePolicy(
-                ConvergencePolicies.untilStalled(stalledSyncs, ConvergencePolicies.GiveUp.FAIL))
-            .build();
+    MigrationConfig config = giveUp.config().dirtyTracking(tracking).build();
     try (BenchGuest running = BenchGuest.start(memoryBytes, seed, workload, options, false)) {
       Thread.sleep(WARM_UP.toMillis());
       long workBefore = running.guest().workDone();

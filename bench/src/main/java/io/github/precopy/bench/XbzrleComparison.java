@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -102,22 +103,7 @@ public final class XbzrleComparison implements Callable<Integer> {
       description = "A migration parameter, e.g. xbzrle-cache-size=128m; repeatable.")
   private Map<String, String> parameters = new LinkedHashMap<>();
 
-  @Option(
-      names = "--downtime-limit",
-      defaultValue = "300ms",
-      converter = Durations.DowntimeLimit.class,
-      paramLabel = "DURATION",
-      description = "Downtime limit; a bare number is milliseconds (default: ${DEFAULT-VALUE}).")
-  private Duration downtimeLimit;
-
-  @Option(
-      names = "--stalled-syncs",
-      defaultValue = "30",
-      paramLabel = "N",
-      description =
-          "A migration without a new low of remaining bytes for N syncs fails (default:"
-              + " ${DEFAULT-VALUE}).")
-  private int stalledSyncs;
+  @Mixin private GiveUpOptions giveUp;
 
   @Option(
       names = "--timeout",
@@ -160,8 +146,8 @@ public final class XbzrleComparison implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (runs < 1 || stalledSyncs < 1) {
-      throw new ParameterException(spec.commandLine(), "--runs and --stalled-syncs must be >= 1");
+    if (runs < 1) {
+      throw new ParameterException(spec.commandLine(), "--runs must be >= 1");
     }
     System.out.printf(
         Locale.ROOT,
@@ -172,11 +158,11 @@ public final class XbzrleComparison implements Callable<Integer> {
         workloadOptions,
         BenchGuest.VCPUS,
         Units.formatBytes(bandwidth),
-        downtimeLimit.toMillis(),
+        giveUp.downtimeLimit().toMillis(),
         parameters,
         runs,
         runs,
-        stalledSyncs,
+        giveUp.stalledSyncs(),
         timeout.toSeconds());
     MachineInfo.print();
     MigrationEngine engine = MigrationEngine.create();
@@ -235,12 +221,7 @@ public final class XbzrleComparison implements Callable<Integer> {
 
   private Run migrate(MigrationEngine engine, GuestMemory destination, long seed, boolean xbzrle)
       throws InterruptedException, BenchmarkFailure {
-    MigrationConfig.Builder config =
-        MigrationConfig.builder()
-            .downtimeLimit(downtimeLimit)
-            .maxBandwidth(bandwidth)
-            .convergencePolicy(
-                ConvergencePolicies.untilStalled(stalledSyncs, ConvergencePolicies.GiveUp.FAIL));
+    MigrationConfig.Builder config = giveUp.config().maxBandwidth(bandwidth);
     parameters.forEach(config::option);
     if (xbzrle) {
       config.capability(XBZRLE);

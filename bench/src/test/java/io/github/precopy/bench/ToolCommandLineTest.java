@@ -116,14 +116,16 @@ final class ToolCommandLineTest {
             + " got auto-converge",
         "DowntimeMatrix|--workloads|build|--workloads takes idle, compile, hot-set, uniform,"
             + " sparse-writes, got build",
-        "XbzrleComparison|--runs|0|--runs and --stalled-syncs must be >= 1",
+        "XbzrleComparison|--runs|0|--runs must be >= 1",
+        "XbzrleComparison|--stalled-syncs|0|--stalled-syncs must be >= 1",
+        "AutoConvergeComparison|--stalled-syncs|0|--stalled-syncs must be >= 1",
         "CompressionComparison|--codecs|gzip|--codecs: multifd-compression 'gzip' is not a codec"
             + " of the plugins here; available: none, lz4, zlib, zstd",
         "AutoConvergeComparison|--rate-from|guess|--rate-from takes dirty-log or work, got guess",
         "AutoConvergeComparison|--ratios|2,0|--ratios must be positive, got 0.0",
         "WriteTrackingComparison|--fractions|0.5,2|--fractions must be in (0, 1], got 2.0",
         "WriteTrackingComparison|--repeats|0|--repeats must be >= 1",
-        "DirtyTrackingComparison|--runs|0|--runs and --stalled-syncs must be >= 1",
+        "DirtyTrackingComparison|--runs|0|--runs must be >= 1",
         "DirtyTrackingComparison|--workloads|build|--workloads: unknown workload 'build'; valid"
             + " workloads: idle, compile, hot-set, uniform, sparse-writes"
       })
