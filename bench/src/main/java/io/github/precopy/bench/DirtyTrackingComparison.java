@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
  * (unlimited bandwidth and QEMU's 300 ms downtime limit unless told otherwise). Per tracking the
  * medians of total time, downtime, bytes sent, syncs and the guest's own work rate while it was
  * migrated (vCPU work units per second, the cost of tracking seen from the guest). Every completed
- * migration must be verified without a mismatch. Needs JDK 22+ with {@code precopy-kernel-tracking}
- * on the class path, as {@code benchmarks.jar} has it when built on such a JDK.
+ * migration must be verified without a mismatch. Needs JDK 22+ with {@code precopy-kernel} on the
+ * class path, as {@code benchmarks.jar} has it when built on such a JDK.
  *
  * <pre>{@code
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \

@@ -53,8 +53,8 @@ import picocli.CommandLine.Spec;
  *     io.github.precopy.bench.WriteTrackingComparison --memory 1g,16g --repeats 5
  * }</pre>
  *
- * <p>It needs a build on JDK 22 or later (which adds module {@code kernel-tracking} to the jar) and
- * Linux 6.7 or later; otherwise it says why and exits 1.
+ * <p>It needs a build on JDK 22 or later (which adds module {@code kernel} to the jar) and Linux
+ * 6.7 or later; otherwise it says why and exits 1.
  */
 @Command(
     name = "WriteTrackingComparison",

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * QEMU's {@code memory-backend-memfd}), and two of its threads keep updating rows through a plain
  * {@link ByteBuffer} while the table is migrated over TCP to another process. The kernel sees the
  * writes ({@linkplain DirtyTracking#KERNEL kernel dirty tracking}: Linux 6.7+, JDK 22+ with {@code
- * precopy-kernel-tracking} on the class path).
+ * precopy-kernel} on the class path).
  *
  * <p>The table is a {@link Guest} of one {@linkplain GuestMemory.Builder#applicationBlock
  * application-mapped block}: pausing it holds the writers between two row updates, its own lock,

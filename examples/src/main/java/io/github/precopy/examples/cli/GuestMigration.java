@@ -56,7 +56,7 @@ final class GuestMigration {
    */
   RunResult inProcess(String label, MigrationConfig config, ProgressBar progress)
       throws InterruptedException {
-    GuestMemory destination = GuestMemory.anonymous(spec.memoryBytes());
+    GuestMemory destination = spec.newMemory();
     RunResult result =
         run(
             label,
@@ -100,7 +100,7 @@ final class GuestMigration {
     }
     try (SimulatedGuest guest =
         SimulatedGuest.builder()
-            .memorySize(spec.memoryBytes())
+            .memory(spec.newMemory())
             .vcpus(spec.vcpus())
             .seed(spec.seed())
             .workload(spec.workload(), spec.options())

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -100,6 +101,21 @@ final class IncomingCommand implements Callable<Integer> {
       paramLabel = "N",
       description = "TCP connections to accept, 1 to 64; the same as the source's (default: 1).")
   private int channels;
+
+  @Option(
+      names = "--prealloc",
+      description =
+          "Allocate the memory before the first byte arrives, touching every page on one thread"
+              + " per core, as QEMU's -mem-prealloc (default: allocated as pages arrive).")
+  private boolean prealloc;
+
+  @Option(
+      names = "--huge-pages",
+      description =
+          "Back the memory with transparent huge pages (private anonymous memory advised"
+              + " MADV_HUGEPAGE, as QEMU's memory-backend-ram) instead of /dev/shm; needs JDK 22+"
+              + " and Linux transparent huge pages.")
+  private boolean hugePages;
 
   @Mixin private TlsOptions tls;
 
@@ -230,15 +246,26 @@ final class IncomingCommand implements Callable<Integer> {
    * header), or of the default size.
    */
   private GuestMemory destinationMemory() throws IOException {
-    if (memory != null || fromFile == null) {
-      return GuestMemory.anonymous(memory == null ? DEFAULT_MEMORY : memory);
+    GuestMemory.Builder builder = GuestMemory.builder();
+    if (hugePages) {
+      builder.transparentHugePages();
     }
-    RamLayout layout = IncomingMigration.layoutOf(fromFile);
-    MemoryBudget.check("--from-file " + fromFile + ": its memory", layout.totalBytes(), 1);
-    return layout.newMemory();
+    GuestMemory fresh;
+    if (memory != null || fromFile == null) {
+      fresh = builder.anonymousBlock("pc.ram", 0, memory == null ? DEFAULT_MEMORY : memory).build();
+    } else {
+      RamLayout layout = IncomingMigration.layoutOf(fromFile);
+      MemoryBudget.check("--from-file " + fromFile + ": its memory", layout.totalBytes(), 1);
+      fresh = layout.newMemory(builder);
+    }
+    return prealloc ? fresh.preallocate() : fresh;
   }
 
   private void validate() {
+    if (hugePages) {
+      Optional<String> problem = GuestMemory.Builder.transparentHugePagesUnavailableReason();
+      require(problem.isEmpty(), "--huge-pages: " + problem.orElse(""));
+    }
     require(
         fromFile == null || (listen == null && channels == 1 && !tls.enabled()),
         "--from-file restores a snapshot; leave out --listen, --channels and the TLS options");

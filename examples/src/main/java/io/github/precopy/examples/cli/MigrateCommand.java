@@ -6,6 +6,7 @@ import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
 import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.memory.DirtyTracking;
+import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.transport.MigrationTarget;
 import io.github.precopy.core.transport.TransportOptions;
 import io.github.precopy.examples.cli.Choices.GiveUp;
@@ -143,6 +144,14 @@ final class MigrateCommand implements Callable<Integer> {
               + " Linux 6.7+ and JDK 22+) and the vCPUs write with plain stores (default:"
               + " software).")
   private String dirtyTracking;
+
+  @Option(
+      names = "--huge-pages",
+      description =
+          "Back guest RAM (and an in-process destination's) with transparent huge pages (private"
+              + " anonymous memory advised MADV_HUGEPAGE, as QEMU's memory-backend-ram) instead of"
+              + " /dev/shm; needs JDK 22+ and Linux transparent huge pages.")
+  private boolean hugePages;
 
   @Option(
       names = "--transport",
@@ -522,7 +531,11 @@ final class MigrateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
-    return new GuestSpec(memory, vcpus, workload, options, seed);
+    if (hugePages) {
+      Optional<String> problem = GuestMemory.Builder.transparentHugePagesUnavailableReason();
+      require(problem.isEmpty(), "--huge-pages: " + problem.orElse(""));
+    }
+    return new GuestSpec(memory, vcpus, workload, options, seed, hugePages);
   }
 
   /** The capability sets to run: one, or with --compare none and then each capability alone. */

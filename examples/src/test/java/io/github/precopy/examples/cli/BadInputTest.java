@@ -54,6 +54,10 @@ final class BadInputTest {
         bad("is not a duration", "migrate", "--downtime-limit", "0.5ms"),
         bad("is not one of in-process, tcp, file", "migrate", "--transport", "udp"),
         bad(
+            "Invalid value for option '--prealloc': 'yes' is not a boolean",
+            "incoming",
+            "--prealloc=yes"),
+        bad(
             "--dirty-tracking soft: unknown dirty tracking 'soft'; available: software",
             "migrate",
             "--dirty-tracking",

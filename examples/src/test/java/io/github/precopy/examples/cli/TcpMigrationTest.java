@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -59,6 +61,55 @@ final class TcpMigrationTest {
     long sent = bytes(source.out(), "transferred +.*\\(([\\d,]+) bytes\\)");
     long received = bytes(destination.out(), "received +.*\\(([\\d,]+) bytes\\)");
     assertThat(received).isEqualTo(sent);
+  }
+
+  /** Both ends on huge pages (JDK 22+), the destination preallocated before the stream arrives. */
+  @Test
+  void aGuestMigratesIntoAPreallocatedDestinationOnHugePages() throws Exception {
+    List<String> memoryFlags =
+        Runtime.version().feature() >= 22 ? List.of("--huge-pages") : List.of();
+    Cli destination = new Cli();
+    List<String> incomingArgs =
+        new ArrayList<>(
+            List.of(
+                "incoming",
+                "--listen",
+                "127.0.0.1:0",
+                "--memory",
+                "64m",
+                "--timeout",
+                "30s",
+                "--prealloc"));
+    incomingArgs.addAll(memoryFlags);
+    CompletableFuture<Integer> incoming =
+        CompletableFuture.supplyAsync(
+            () -> destination.execute(incomingArgs.toArray(new String[0])));
+    String address = awaitListening(destination);
+    Cli source = new Cli();
+    List<String> migrateArgs =
+        new ArrayList<>(
+            List.of(
+                "migrate",
+                "--memory",
+                "64m",
+                "--vcpus",
+                "2",
+                "--workload",
+                "compile",
+                "--transport",
+                "tcp",
+                "--to",
+                address));
+    migrateArgs.addAll(memoryFlags);
+
+    int sourceExit = source.execute(migrateArgs.toArray(new String[0]));
+
+    assertThat(sourceExit).as(source.err()).isZero();
+    assertThat(incoming.get(30, TimeUnit.SECONDS)).as(destination.err()).isZero();
+    assertThat(source.out())
+        .contains(memoryFlags.isEmpty() ? "64.00 MiB guest," : "64.00 MiB guest on huge pages,")
+        .containsPattern("verification +[1-9][\\d,]* pages checked, 0 mismatches");
+    assertThat(destination.out()).containsPattern("status +completed, verified");
   }
 
   @Test

@@ -16,7 +16,7 @@ import java.util.ServiceLoader;
  *   <li>{@value #KERNEL}: the kernel watches the memory ({@code userfaultfd} asynchronous
  *       write-protect with {@code PAGEMAP_SCAN}, Linux 6.7+), so writes by any code are seen: a
  *       {@code ByteBuffer}, a {@code MemorySegment}, native code. Needs JDK 22 or later and {@code
- *       precopy-kernel-tracking} on the class path. While it tracks a memory, writes through {@link
+ *       precopy-kernel} on the class path. While it tracks a memory, writes through {@link
  *       GuestMemory} are plain stores that leave the software log alone.
  *   <li>any other {@link WriteTrackingProvider} found by {@link ServiceLoader}, by its name.
  * </ul>
@@ -88,7 +88,7 @@ public final class DirtyTracking {
     }
     if (KERNEL.equals(name)) {
       throw new UnsupportedOperationException(
-          "kernel dirty tracking needs precopy-kernel-tracking on the class path");
+          "kernel dirty tracking needs precopy-kernel on the class path");
     }
     throw new IllegalArgumentException(
         "unknown dirty tracking '" + name + "'; available: " + String.join(", ", names()));

@@ -125,8 +125,8 @@ abstract class Mappings {
         return;
       }
       for (RamBlock block : blocks) {
-        if (block.isApplicationMapped()) {
-          continue;
+        if (block.backing() == null) {
+          continue; // Not mapped here: the application's memory, or huge pages (JDK 22+).
         }
         for (ByteBuffer chunk : block.chunks()) {
           try {

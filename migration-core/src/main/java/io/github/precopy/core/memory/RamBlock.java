@@ -280,6 +280,20 @@ public final class RamBlock {
     }
   }
 
+  /**
+   * Stores a zero into the first byte of every page of {@code [from, to)} never written, so that
+   * the kernel allocates it, and marks those pages populated: see {@link GuestMemory#preallocate}.
+   */
+  void touchUnwritten(long from, long to) {
+    for (long page = from; page < to; page++) {
+      if (!populated.isDirty(page)) {
+        long offset = page << GuestMemory.PAGE_SHIFT;
+        chunk(offset).put(chunkOffset(offset), (byte) 0);
+        populated.markDirty(page);
+      }
+    }
+  }
+
   /** After a guest store: the pages are populated and dirty, in that order. */
   private void markWritten(long offset, long length) {
     if (length > 0) {

@@ -106,7 +106,15 @@ public record RamLayout(List<Block> blocks) {
    * with one {@code anonymousBlock} per block; the caller closes it.
    */
   public GuestMemory newMemory() {
-    GuestMemory.Builder builder = GuestMemory.builder();
+    return newMemory(GuestMemory.builder());
+  }
+
+  /**
+   * Adds one {@code anonymousBlock} per block of this layout to {@code builder} (which may, e.g.,
+   * ask for {@linkplain GuestMemory.Builder#transparentHugePages() huge pages}) and builds it; the
+   * caller closes the memory.
+   */
+  public GuestMemory newMemory(GuestMemory.Builder builder) {
     for (Block block : blocks) {
       builder.anonymousBlock(block.name(), block.guestAddress(), block.usedLength());
     }

@@ -15,10 +15,10 @@ import java.lang.invoke.VarHandle;
 import java.util.Map;
 
 /**
- * The few libc functions the kernel tracker calls ({@code syscall}, {@code ioctl}, {@code open},
- * {@code close}, {@code mmap}, {@code munmap}, {@code sysconf}), as downcall handles that capture
- * {@code errno}. Each call takes a segment of {@link #CAPTURE_LAYOUT} where {@code errno} lands;
- * read it with {@link #errno} right after a call that returned -1.
+ * The few libc functions this module calls ({@code syscall}, {@code ioctl}, {@code open}, {@code
+ * close}, {@code mmap}, {@code munmap}, {@code madvise}, {@code sysconf}), as downcall handles that
+ * capture {@code errno}. Each call takes a segment of {@link #CAPTURE_LAYOUT} where {@code errno}
+ * lands; read it with {@link #errno} right after a call that returned -1.
  *
  * <p>Linking needs native access ({@code --enable-native-access=ALL-UNNAMED}); without it the JDK
  * prints a warning (JDK 22 to 24) or, with {@code --illegal-native-access=deny}, throws {@link
@@ -80,6 +80,13 @@ final class Libc {
 
   private static final MethodHandle MUNMAP =
       downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+
+  private static final MethodHandle MADVISE =
+      downcall(
+          "madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+
+  /** {@code MADV_HUGEPAGE}: back the range with transparent huge pages where possible. */
+  static final int MADV_HUGEPAGE = 14;
 
   private static final MethodHandle SYSCONF =
       downcall("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT), ERRNO_OPTION);
@@ -185,6 +192,14 @@ final class Libc {
   static int munmap(MemorySegment state, MemorySegment address, long length) {
     try {
       return (int) MUNMAP.invokeExact(state, address, length);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static int madvise(MemorySegment state, MemorySegment address, long length, int advice) {
+    try {
+      return (int) MADVISE.invokeExact(state, address, length, advice);
     } catch (Throwable e) {
       throw rethrow(e);
     }
