@@ -96,6 +96,8 @@ public final class PrecopyMigration {
   private final FrameCodec frameCodec;
 
   private final byte[] pageCopy = new byte[GuestMemory.PAGE_SIZE];
+  private final boolean[] zeroPages = new boolean[BATCH_PAGES];
+  private final ZeroPageScan zeroScan;
   private ByteBuffer encodedPage;
 
   /**
@@ -127,6 +129,7 @@ public final class PrecopyMigration {
     this.context = context;
     this.connection = connection;
     this.ticker = ticker;
+    this.zeroScan = new ZeroPageScan(guest.memory().blocks());
     this.startNanos = ticker.nanoTime();
     this.counters = new TransferCounters(startNanos);
     this.rounds = new RoundLog(startNanos);
@@ -259,6 +262,7 @@ public final class PrecopyMigration {
       optimizations.notify(PrecopyPhase.CLEANUP);
       optimizations.close();
       context.liftThrottle();
+      zeroScan.close();
       dirtyTracker.close();
       if (endNanos == 0) {
         endNanos = ticker.nanoTime();
@@ -379,12 +383,13 @@ public final class PrecopyMigration {
     long before = writer.bytesWritten();
     int zero = 0;
     int normal = 0;
+    zeroScan.scan(blocks, pages, count, zeroPages);
     for (int i = 0; i < count; i++) {
       RamBlock block = ramBlocks.get(blocks[i]);
       if (block.isWritten(pages[i])) {
         writtenDirty--;
       }
-      if (block.isZeroPage(pages[i])) {
+      if (zeroPages[i]) {
         writer.writeZeroPage(block, pages[i]);
         zero++;
         if (encoding != null) {
