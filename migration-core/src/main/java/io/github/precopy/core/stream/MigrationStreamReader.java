@@ -51,7 +51,8 @@ import java.util.zip.CRC32C;
  * record at a time, without allocating per record. Each frame is read whole and its CRC32C checked
  * before any record in it is decoded, so a corrupted frame is never applied. A record returned by
  * {@link #next()} is valid: its block is in the table, its page inside the block's used length and
- * on this channel; its payload is complete in {@link #buffer()} until the next call.
+ * on this channel; its payload is complete in {@link #buffer()} until the next call, or, for a PAGE
+ * record read straight into memory ({@link #landPagesIn}), already in its page.
  *
  * <p>Every length it acts on is bounded by fixed limits (a 1 MiB frame, a 255-byte name, 4096
  * blocks, 64 channels). End of input anywhere but after the end-of-stream record is an error, never
