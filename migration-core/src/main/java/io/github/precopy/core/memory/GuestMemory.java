@@ -156,6 +156,40 @@ public final class GuestMemory implements AutoCloseable {
     block.fill(address - block.guestAddress(), length, value);
   }
 
+  /**
+   * For a migration destination only: page {@code page} of {@code block} as a writable buffer of
+   * its 4096 bytes (position 0, limit 4096), into which a transport reads a page's bytes straight
+   * from the network, with no copy of its own. The page is marked populated first, so that it is
+   * never taken for a zero page once bytes have landed in it, but not dirty: {@link #landed} marks
+   * it written, as {@link #write} would, once the bytes are known to be good. Nothing else may be
+   * written through the buffer.
+   *
+   * @throws IllegalArgumentException if {@code block} is not one of this memory's blocks
+   * @throws IndexOutOfBoundsException if the page is not inside the block
+   */
+  public ByteBuffer landingPage(RamBlock block, long page) {
+    checkOwn(block);
+    return block.landingPage(page);
+  }
+
+  /**
+   * For a migration destination only: the bytes read into {@link #landingPage} of {@code page} of
+   * {@code block} are good; marks the page written (populated and dirty), as {@link #write} does.
+   */
+  public void landed(RamBlock block, long page) {
+    checkOwn(block);
+    block.landed(page);
+  }
+
+  private void checkOwn(RamBlock block) {
+    if (closed) {
+      throw new IllegalStateException("guest memory is closed");
+    }
+    if (block.id() >= blocks.size() || blocks.get(block.id()) != block) {
+      throw new IllegalArgumentException(block + " is not a block of this memory");
+    }
+  }
+
   /** Reads {@code length} bytes at {@code address} into {@code dst}. */
   public void read(long address, byte[] dst, int dstOffset, int length) {
     Objects.checkFromIndexSize(dstOffset, length, dst.length);

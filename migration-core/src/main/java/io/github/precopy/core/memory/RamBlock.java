@@ -228,6 +228,20 @@ public final class RamBlock {
     markWritten(offset, length);
   }
 
+  /** The page's bytes as a writable buffer, marked populated first: see GuestMemory.landingPage. */
+  ByteBuffer landingPage(long page) {
+    checkPage(page);
+    populated.markDirty(page);
+    long offset = page << GuestMemory.PAGE_SHIFT;
+    return chunk(offset).slice(chunkOffset(offset), GuestMemory.PAGE_SIZE);
+  }
+
+  /** The bytes that landed in the page are good: it is written, as by a guest store. */
+  void landed(long page) {
+    checkPage(page);
+    markWritten(page << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE);
+  }
+
   void readBytes(long offset, byte[] dst, int dstOffset, int length) {
     int done = 0;
     while (done < length) {

@@ -44,13 +44,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * Decodes and validates one channel of a migration stream against the destination's RAM blocks, one
  * record at a time, without allocating per record. Each frame is read whole and its CRC32C checked
  * before any record in it is decoded, so a corrupted frame is never applied. A record returned by
  * {@link #next()} is valid: its block is in the table, its page inside the block's used length and
- * on this channel; its payload is complete in {@link #buffer()} until the next call.
+ * on this channel; its payload is complete in {@link #buffer()} until the next call, or, for a PAGE
+ * record read straight into memory ({@link #landPagesIn}), already in its page.
  *
  * <p>Every length it acts on is bounded by fixed limits (a 1 MiB frame, a 255-byte name, 4096
  * blocks, 64 channels). End of input anywhere but after the end-of-stream record is an error, never
@@ -64,8 +66,42 @@ public final class MigrationStreamReader {
   public static final int DIGEST = FLAG_DIGEST;
   public static final int ENCODED = FLAG_ENCODED;
 
+  /**
+   * Bytes a frame is read ahead by, into {@link #buffer}, after a record that is not a PAGE (a run
+   * of ZERO records is read a page's worth at a time); after a PAGE, only the next record word is.
+   */
+  private static final int READ_AHEAD_BYTES = PAGE_SIZE;
+
+  /** Most PAGE records one frame can hold. */
+  private static final int MAX_FRAME_PAGES = MAX_FRAME_BYTES / (WORD_BYTES + PAGE_SIZE) + 1;
+
   private final InputStream in;
   private final FrameWatcher watcher;
+  private final ScatteringInput scatter;
+  private PageLanding landing;
+
+  /** The frame being streamed: its length, and how many of its bytes have been read. */
+  private int frameLength;
+
+  private int received;
+  private int readAhead;
+  private final CRC32C crc = new CRC32C();
+  private final byte[] crcPrefix = new byte[8];
+  private final ByteBuffer bufferView;
+  private final ByteBuffer[] scatterTargets = new ByteBuffer[2];
+
+  /** Where, in the frame, the payloads of PAGE records read straight into memory start. */
+  private final int[] inPlace = new int[MAX_FRAME_PAGES];
+
+  private int inPlaceCount;
+  private int inPlaceNext;
+  private boolean payloadInPlace;
+
+  /** The pages a frame's ZERO, ENCODED, DIGEST and buffered PAGE records name, as one range. */
+  private int touchedBlock;
+
+  private long touchedLow;
+  private long touchedHigh;
   private final byte[] frameHeader = new byte[PRELUDE_BYTES + FRAME_HEADER_BYTES];
   private final byte[] buffer = new byte[MAX_FRAME_BYTES];
   private int position;
@@ -105,8 +141,61 @@ public final class MigrationStreamReader {
 
   /** A reader that tells {@code watcher} where each frame begins and ends. */
   public MigrationStreamReader(InputStream in, FrameWatcher watcher) {
+    this(in, watcher, null);
+  }
+
+  /**
+   * A reader that tells {@code watcher} where each frame begins and ends and that, once given a
+   * {@link #landPagesIn landing}, reads the payloads of PAGE records in uncompressed frames
+   * straight into memory through {@code scatter}, which reads the same bytes as {@code in} (null:
+   * every frame is read into the reader's buffer).
+   */
+  public MigrationStreamReader(InputStream in, FrameWatcher watcher, ScatteringInput scatter) {
     this.in = in;
     this.watcher = watcher;
+    this.scatter = scatter;
+    this.bufferView = ByteBuffer.wrap(buffer);
+  }
+
+  /**
+   * An input that can read into several buffers at once, such as a socket channel's scattering
+   * read: the bytes fill the buffers in order, each up to its limit.
+   */
+  public interface ScatteringInput {
+    /**
+     * Reads at least one byte into {@code targets}, in order, blocking until one arrives.
+     *
+     * @return the bytes read, or -1 at end of input
+     */
+    long read(ByteBuffer[] targets) throws IOException;
+  }
+
+  /**
+   * Where the payloads of PAGE records land when they are read straight into memory: the
+   * destination's guest RAM. A payload lands before its frame's checksum is checked; its record is
+   * returned by {@link #next()}, with {@link #payloadInPlace()}, only once the checksum holds.
+   */
+  public interface PageLanding {
+    /**
+     * Page {@code page} of {@code block}, whose record has been validated (block, offset, channel),
+     * as a writable buffer of its 4096 bytes at positions 0 to 4096.
+     */
+    ByteBuffer landingPage(RamBlock block, long page);
+
+    /**
+     * A read into {@link #landingPage} of that page failed with {@code failure}; returns what to
+     * throw, or throws what it means for the memory (a fault of the memory behind the page).
+     */
+    IOException landingFailed(RamBlock block, long page, IOException failure);
+  }
+
+  /**
+   * From now on, reads the payloads of PAGE records in uncompressed frames straight into {@code
+   * landing}, if this reader was given a {@link ScatteringInput}. Call after the header, before
+   * {@link #next()}.
+   */
+  public void landPagesIn(PageLanding landing) {
+    this.landing = landing;
   }
 
   /**
@@ -409,6 +498,10 @@ public final class MigrationStreamReader {
     } else if (kind == PAGE) {
       ensure(PAGE_SIZE, "PAGE payload");
       payloadOffset = position;
+      payloadInPlace = inPlaceNext < inPlaceCount && inPlace[inPlaceNext] == position;
+      if (payloadInPlace) {
+        inPlaceNext++;
+      }
       position += PAGE_SIZE;
       pageRecords++;
     } else if (kind == ENCODED) {
@@ -610,6 +703,14 @@ public final class MigrationStreamReader {
     return digestMask;
   }
 
+  /**
+   * Whether the last PAGE record's payload is already in its page, read there straight from the
+   * input (its frame's checksum has held since); if not, it is in {@link #buffer()}.
+   */
+  public boolean payloadInPlace() {
+    return payloadInPlace;
+  }
+
   /** The buffer that holds the last PAGE record's payload or DIGEST record's checksums. */
   public byte[] buffer() {
     return buffer;
@@ -679,10 +780,17 @@ public final class MigrationStreamReader {
       throw new IllegalStateException("no decompressor for the stream's " + frameCodec + " frames");
     }
     compressedFrame = decompress;
+    inPlaceCount = 0;
+    inPlaceNext = 0;
     byte[] into = decompress ? compressed : buffer;
-    readFully(into, length, "frame of " + length + " bytes");
-    watcher.frameRead();
-    int computed = StreamFormat.frameChecksum(frames, length, ByteBuffer.wrap(into, 0, length));
+    int computed;
+    if (!decompress && scatter != null && landing != null && blocks != null) {
+      computed = streamFrame(length);
+    } else {
+      readFully(into, length, "frame of " + length + " bytes");
+      watcher.frameRead();
+      computed = StreamFormat.frameChecksum(frames, length, ByteBuffer.wrap(into, 0, length));
+    }
     if (computed != stored) {
       throw frameError(
           headerAt,
@@ -698,6 +806,201 @@ public final class MigrationStreamReader {
     }
     frames++;
     limit = decompress ? decompress(headerAt, length) : length;
+  }
+
+  /**
+   * Reads a frame of records whose header has been read, as {@link #readFrame} does, but with the
+   * payloads of PAGE records read straight into their pages where it can, and returns its checksum,
+   * computed once over the bytes as they arrive (the page's in memory, the rest in {@link
+   * #buffer}). The other bytes are at their place in the buffer, so that {@link #next()} decodes
+   * the frame from there once the checksum holds, taking the pages read into memory as they are.
+   *
+   * <p>The frame is scanned as it arrives: a PAGE payload is read into memory only after its record
+   * word and block id have been read and checked (block in the table, offset below its used length,
+   * page on this channel) and only if the frame has room for it, so that no byte lands outside the
+   * block, whatever the frame holds; and only if no earlier record of the frame names the page
+   * (they are applied after the frame has been read, and must come first). At the first record that
+   * the scan does not take as valid, the rest of the frame is read into the buffer, for {@link
+   * #next()} to reject once the checksum holds, as before.
+   */
+  private int streamFrame(int length) throws IOException {
+    frameLength = length;
+    received = 0;
+    crc.reset();
+    BE32.set(crcPrefix, 0, frames);
+    BE32.set(crcPrefix, 4, length);
+    crc.update(crcPrefix, 0, crcPrefix.length);
+    touchedBlock = -1;
+    scanFrame();
+    fill(length, 0);
+    watcher.frameRead();
+    return (int) crc.getValue();
+  }
+
+  private void scanFrame() throws IOException {
+    int at = 0;
+    int scanBlock = blockIndex;
+    while (at < frameLength) {
+      if (!scanFill(at + WORD_BYTES)) {
+        return;
+      }
+      long word = (long) BE64.get(buffer, at);
+      int flags = (int) (word & FLAG_BITS);
+      int kind = flags & ~FLAG_CONTINUE;
+      if ((flags & ~KNOWN_FLAGS) != 0
+          || (kind != ZERO && kind != PAGE && kind != ENCODED && kind != DIGEST)) {
+        return; // EOS, which ends the frame, or an invalid record
+      }
+      int next = at + WORD_BYTES;
+      int id = scanBlock;
+      if ((flags & FLAG_CONTINUE) == 0) {
+        if (!scanFill(next + BLOCK_ID_BYTES)) {
+          return;
+        }
+        id = (int) BE32.get(buffer, next);
+        next += BLOCK_ID_BYTES;
+      }
+      if (id < 0 || id >= blocks.length) {
+        return;
+      }
+      RamBlock target = blocks[id];
+      long offset = word & ~FLAG_BITS;
+      if (Long.compareUnsigned(offset, target.usedLength()) >= 0) {
+        return;
+      }
+      long targetPage = offset >>> PAGE_SHIFT;
+      if (StreamFormat.channelOf(id, targetPage, channelCount) != channel) {
+        return;
+      }
+      if (kind == PAGE) {
+        if (frameLength - next < PAGE_SIZE) {
+          return;
+        }
+        if (next == received && !touched(id, targetPage)) {
+          land(next, target, targetPage);
+        } else {
+          touch(id, targetPage, targetPage);
+        }
+        next += PAGE_SIZE;
+        readAhead = 0;
+      } else {
+        if (kind == ZERO) {
+          next += 1;
+          touch(id, targetPage, targetPage);
+        } else if (kind == ENCODED) {
+          if (!scanFill(next + ENCODED_HEADER_BYTES)) {
+            return;
+          }
+          int length = Short.toUnsignedInt((short) BE16.get(buffer, next + 1));
+          if (length == 0 || length > MAX_ENCODED_BYTES) {
+            return;
+          }
+          next += ENCODED_HEADER_BYTES + length;
+          touch(id, targetPage, targetPage);
+        } else {
+          if (!scanFill(next + MASK_BYTES)) {
+            return;
+          }
+          long mask = (long) BE64.get(buffer, next);
+          next += MASK_BYTES + Long.bitCount(mask) * CHECKSUM_BYTES;
+          touch(id, targetPage, targetPage + STRIPE_PAGES - 1);
+        }
+        readAhead = READ_AHEAD_BYTES;
+      }
+      if (next > frameLength) {
+        return;
+      }
+      scanBlock = id;
+      at = next;
+    }
+  }
+
+  private boolean touched(int id, long page) {
+    return touchedBlock == -2 || (touchedBlock == id && page >= touchedLow && page <= touchedHigh);
+  }
+
+  private void touch(int id, long low, long high) {
+    if (touchedBlock == -1) {
+      touchedBlock = id;
+      touchedLow = low;
+      touchedHigh = high;
+    } else if (touchedBlock != id) {
+      touchedBlock = -2;
+    } else {
+      touchedLow = Math.min(touchedLow, low);
+      touchedHigh = Math.max(touchedHigh, high);
+    }
+  }
+
+  /** Whether the frame holds {@code end} bytes; if so, reads them into the buffer. */
+  private boolean scanFill(int end) throws IOException {
+    if (end > frameLength) {
+      return false;
+    }
+    fill(end, readAhead);
+    return true;
+  }
+
+  /**
+   * Reads the frame into the buffer up to {@code end}, and up to {@code ahead} bytes past it if
+   * they come in the same read, checksumming them as they arrive.
+   */
+  private void fill(int end, int ahead) throws IOException {
+    int most = (int) Math.min(frameLength, (long) end + ahead);
+    while (received < end) {
+      int read = in.read(buffer, received, most - received);
+      if (read < 0) {
+        throw truncatedFrame(received);
+      }
+      crc.update(buffer, received, read);
+      received += read;
+      inputBytes += read;
+    }
+  }
+
+  /**
+   * Reads the payload of the PAGE record at {@code at} in the frame straight into its page, with
+   * the next record word after it (if the frame holds one) into the buffer, and checksums both.
+   */
+  private void land(int at, RamBlock block, long targetPage) throws IOException {
+    ByteBuffer page = landing.landingPage(block, targetPage);
+    int aheadFrom = at + PAGE_SIZE;
+    bufferView.limit(Math.min(frameLength, aheadFrom + WORD_BYTES)).position(aheadFrom);
+    scatterTargets[0] = page;
+    scatterTargets[1] = bufferView;
+    try {
+      while (page.hasRemaining()) {
+        long read;
+        try {
+          read = scatter.read(scatterTargets);
+        } catch (IOException e) {
+          throw landing.landingFailed(block, targetPage, e);
+        }
+        if (read < 0) {
+          throw truncatedFrame(at + page.position());
+        }
+      }
+    } finally {
+      scatterTargets[0] = null;
+    }
+    crc.update(page.flip());
+    int ahead = bufferView.position() - aheadFrom;
+    crc.update(buffer, aheadFrom, ahead);
+    received = aheadFrom + ahead;
+    inputBytes += PAGE_SIZE + ahead;
+    inPlace[inPlaceCount++] = at;
+  }
+
+  private MigrationStreamException truncatedFrame(int done) {
+    return frameError(
+        inputBytes + done - received,
+        "stream truncated in frame of "
+            + frameLength
+            + " bytes: "
+            + frameLength
+            + " bytes needed, "
+            + done
+            + " read");
   }
 
   /** Whether the header has been read, so that the frames now are records. */

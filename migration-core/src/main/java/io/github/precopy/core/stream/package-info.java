@@ -92,7 +92,12 @@
  *
  * <p>A frame is read whole and its checksum checked before any of its units is decoded, so a
  * corrupted frame is never applied; a frame that is moved, repeated or dropped fails its checksum
- * because the index is in it. CRC32C detects every error of up to 32 consecutive bits, so a
+ * because the index is in it. Over plain TCP the destination reads the payload of a PAGE record in
+ * an uncompressed frame straight into its page of guest RAM, once the record's word and block id
+ * have been read and checked (block, offset, channel, room in the frame), and computes the checksum
+ * over those bytes where they landed; the frame's records are still decoded and applied, and
+ * counted, only once its checksum holds, so a corrupted frame may leave bytes in a page but never a
+ * page reported as received. CRC32C detects every error of up to 32 consecutive bits, so a
  * corrupted byte of a payload or checksum is always caught; a corrupted length shifts the frame's
  * end, which the checksum (and then the next frame header) catches but for a 2<sup>-32</sup>
  * chance. The header must match the destination's memory exactly (block count, order, names, guest

@@ -1,10 +1,13 @@
 package io.github.precopy.core.transport;
 
 import io.github.precopy.core.stream.FrameWatcher;
+import io.github.precopy.core.stream.MigrationStreamReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,16 +21,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * late, which ends a read blocked anywhere, even inside a TLS record, and leaves the output open
  * for the reply. Closing this stream shuts the socket's input too.
  *
+ * <p>Over plain TCP, the decoder also reads straight into guest RAM through the socket's channel
+ * ({@link #read(ByteBuffer[])}), whose reads know no timeout: those happen only inside a frame,
+ * whose deadline bounds them, and the watchdog also ends one that has received nothing for the I/O
+ * timeout, as the socket's read timeout would, and says so in the same words.
+ *
  * <p>Thread-safety: one reader thread; {@link #expireIfLate} and {@link #close} from any thread.
  */
-final class ChannelInput extends InputStream implements FrameWatcher {
+final class ChannelInput extends InputStream
+    implements FrameWatcher, MigrationStreamReader.ScatteringInput {
 
   private static final long DISARMED = 0;
   private static final long EXPIRED = Long.MIN_VALUE;
 
   private final Socket socket;
   private final InputStream in;
+  private final SocketChannel channel;
   private final long ioMillis;
+
+  /** Whether a read through {@link #channel} is under way, which no read timeout bounds. */
+  private volatile boolean channelReading;
+
+  /** Set by the watchdog when it ended a channel read that had received nothing for too long. */
+  private volatile boolean idleExpired;
 
   /** When the frame being read is due: {@link #DISARMED} between frames, or {@link #EXPIRED}. */
   private final AtomicLong deadline = new AtomicLong(DISARMED);
@@ -41,11 +57,52 @@ final class ChannelInput extends InputStream implements FrameWatcher {
   /**
    * @param socket the plain socket, whose input is shut to stop a read
    * @param in what the stream is read from: the socket's input, or TLS's over it
+   * @param channel the plain socket's channel, to read pages straight into memory; null with TLS
    */
-  ChannelInput(Socket socket, InputStream in, long ioMillis) {
+  ChannelInput(Socket socket, InputStream in, SocketChannel channel, long ioMillis) {
     this.socket = socket;
     this.in = in;
+    this.channel = channel;
     this.ioMillis = ioMillis;
+  }
+
+  /** The input the decoder may read straight into memory through, or null: TLS decrypts first. */
+  MigrationStreamReader.ScatteringInput scatter() {
+    return channel == null ? null : this;
+  }
+
+  @Override
+  public long read(ByteBuffer[] targets) throws IOException {
+    checkExpired();
+    long read;
+    channelReading = true;
+    try {
+      read = channel.read(targets);
+    } catch (IOException e) {
+      checkIdle();
+      checkExpired();
+      throw e;
+    } finally {
+      channelReading = false;
+    }
+    if (read > 0) {
+      lastByteNanos = System.nanoTime();
+      if (awaitingFrame) {
+        awaitingFrame = false;
+        arm();
+      }
+      frameBytes += read;
+    } else {
+      checkIdle();
+    }
+    checkExpired();
+    return read;
+  }
+
+  private void checkIdle() throws SocketTimeoutException {
+    if (idleExpired) {
+      throw new SocketTimeoutException("the source sent nothing for " + ioMillis + " ms");
+    }
   }
 
   @Override
@@ -128,6 +185,14 @@ final class ChannelInput extends InputStream implements FrameWatcher {
    * which is about to fire and says so more plainly: the source sent nothing.
    */
   void expireIfLate(long now, long periodNanos) {
+    if (channelReading
+        && !idleExpired
+        && now - lastByteNanos >= TimeUnit.MILLISECONDS.toNanos(ioMillis)) {
+      idleExpired = true;
+      deadline.set(EXPIRED);
+      shutInput();
+      return;
+    }
     long due = deadline.get();
     if (due == DISARMED || due == EXPIRED || now - due < 0) {
       return;

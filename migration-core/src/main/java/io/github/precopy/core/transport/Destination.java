@@ -301,8 +301,11 @@ final class Destination {
     }
   }
 
-  /** One channel's decoder and counts. */
-  private final class ChannelState {
+  /**
+   * One channel's decoder and counts; where its PAGE payloads land when the decoder reads them
+   * straight into guest RAM (over plain TCP).
+   */
+  private final class ChannelState implements MigrationStreamReader.PageLanding {
     private final MigrationStreamReader reader;
     private final byte[] scratch = new byte[GuestMemory.PAGE_SIZE];
     private long normalPages;
@@ -344,14 +347,20 @@ final class Destination {
       }
       plugins.equip(reader);
       reception.join(reader);
+      reader.landPagesIn(this);
       int kind;
       while ((kind = reader.next()) != MigrationStreamReader.EOS) {
         RamBlock block = reader.block();
         long page = reader.page();
         address = block.guestAddress() + (page << GuestMemory.PAGE_SHIFT);
         if (kind == MigrationStreamReader.PAGE) {
-          memory.write(address, reader.buffer(), reader.payloadOffset(), GuestMemory.PAGE_SIZE);
-          stored();
+          if (reader.payloadInPlace()) {
+            // Read straight into the page; its frame's checksum has held since.
+            memory.landed(block, page);
+          } else {
+            memory.write(address, reader.buffer(), reader.payloadOffset(), GuestMemory.PAGE_SIZE);
+            stored();
+          }
           normalPages++;
         } else if (kind == MigrationStreamReader.ENCODED) {
           applyEncoded(block, page);
@@ -372,6 +381,24 @@ final class Destination {
       }
       checkStores();
       reader.expectEnd();
+    }
+
+    @Override
+    public ByteBuffer landingPage(RamBlock block, long page) {
+      return memory.landingPage(block, page);
+    }
+
+    /**
+     * A read into a page failed: if the page faults (its file system full, its file truncated), the
+     * kernel could not store into it, and the fault is thrown, to be reported as such.
+     */
+    @Override
+    public IOException landingFailed(RamBlock block, long page, IOException failure) {
+      address = block.guestAddress() + (page << GuestMemory.PAGE_SHIFT);
+      ByteBuffer bytes = memory.landingPage(block, page);
+      bytes.put(0, bytes.get(0));
+      GuestMemory.checkPendingFault();
+      return failure;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -96,7 +97,8 @@ public final class IncomingMigration implements Closeable {
       throws IOException {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(options, "options");
-    ServerSocket server = new ServerSocket();
+    // A channel's socket, so that a plain TCP connection reads pages straight into guest RAM.
+    ServerSocket server = ServerSocketChannel.open().socket();
     try {
       server.bind(address, maxHandshakes(options));
     } catch (IOException e) {
@@ -725,8 +727,13 @@ public final class IncomingMigration implements Closeable {
       this.socket = socket;
       this.tls = tls;
       this.peer = peer;
-      this.input = new ChannelInput(socket, stream().getInputStream(), ioMillis);
-      this.reader = new MigrationStreamReader(input, input);
+      this.input =
+          new ChannelInput(
+              socket,
+              stream().getInputStream(),
+              tls == null ? socket.getChannel() : null,
+              ioMillis);
+      this.reader = new MigrationStreamReader(input, input, input.scatter());
     }
 
     ChannelInput input() {
