@@ -26,14 +26,21 @@ final class DestinationProcess implements AutoCloseable {
 
   /** Starts {@code java -cp <this class path> LoopbackDestination <options>}. */
   static DestinationProcess start(List<String> options) throws IOException {
+    return new DestinationProcess(
+        new ProcessBuilder(command(options))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start());
+  }
+
+  /** The command {@link #start} runs. */
+  static List<String> command(List<String> options) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(LoopbackDestination.class.getName());
     command.addAll(options);
-    return new DestinationProcess(
-        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    return command;
   }
 
   long pid() {

@@ -35,6 +35,7 @@ final class ToolCommandLineTest {
       case "CompressionComparison" -> new CompressionComparison();
       case "WriteTrackingComparison" -> new WriteTrackingComparison();
       case "DirtyTrackingComparison" -> new DirtyTrackingComparison();
+      case "QemuSideBySide" -> new QemuSideBySide();
       default -> new LoopbackDestination();
     };
   }
@@ -50,7 +51,8 @@ final class ToolCommandLineTest {
         "XbzrleComparison",
         "CompressionComparison",
         "WriteTrackingComparison",
-        "DirtyTrackingComparison"
+        "DirtyTrackingComparison",
+        "QemuSideBySide"
       })
   void helpPrintsTheUsage(String name) {
     int exitCode = run(tool(name), "--help");
@@ -70,7 +72,8 @@ final class ToolCommandLineTest {
         "XbzrleComparison",
         "CompressionComparison",
         "WriteTrackingComparison",
-        "DirtyTrackingComparison"
+        "DirtyTrackingComparison",
+        "QemuSideBySide"
       })
   void anUnknownOptionIsRejectedBeforeAnythingRuns(String name) {
     int exitCode = run(tool(name), "--memroy", "1g");
@@ -93,7 +96,8 @@ final class ToolCommandLineTest {
         "XbzrleComparison",
         "CompressionComparison",
         "WriteTrackingComparison",
-        "DirtyTrackingComparison"
+        "DirtyTrackingComparison",
+        "QemuSideBySide"
       })
   void aWrongValueIsOneLineNamingTheOption(String name) {
     int exitCode = run(tool(name), "--memory", "lots");
@@ -127,7 +131,9 @@ final class ToolCommandLineTest {
         "WriteTrackingComparison|--repeats|0|--repeats must be >= 1",
         "DirtyTrackingComparison|--runs|0|--runs must be >= 1",
         "DirtyTrackingComparison|--workloads|build|--workloads: unknown workload 'build'; valid"
-            + " workloads: idle, compile, hot-set, uniform, sparse-writes"
+            + " workloads: idle, compile, hot-set, uniform, sparse-writes",
+        "QemuSideBySide|--rounds|0|--rounds must be >= 1",
+        "QemuSideBySide|--channels|0|--channels takes 1 to 64, got 0"
       })
   void aValueOutsideTheChoicesIsOneLineBeforeAnythingRuns(
       String name, String option, String value, String message) {
