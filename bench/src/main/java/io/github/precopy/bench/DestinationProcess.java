@@ -36,6 +36,9 @@ final class DestinationProcess implements AutoCloseable {
   static List<String> command(List<String> options) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    if (Runtime.version().feature() >= 22) {
+      command.add("--enable-native-access=ALL-UNNAMED"); // the kernel module's huge pages
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(LoopbackDestination.class.getName());

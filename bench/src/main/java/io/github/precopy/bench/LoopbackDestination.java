@@ -74,6 +74,13 @@ final class LoopbackDestination implements Callable<Integer> {
   private Duration ioTimeout;
 
   @Option(
+      names = "--huge-pages",
+      description =
+          "Memory on transparent huge pages (GuestMemory.Builder.transparentHugePages, JDK 22+)"
+              + " instead of /dev/shm.")
+  private boolean hugePages;
+
+  @Option(
       names = "--tls-dir",
       paramLabel = "DIR",
       description = "Mutual TLS with the destination's files of this TlsPair; plain TCP without.")
@@ -95,7 +102,7 @@ final class LoopbackDestination implements Callable<Integer> {
     try {
       if (kind == LoopbackCase.Memory.PREALLOC) {
         long start = System.nanoTime();
-        preallocated = GuestMemory.anonymous(memoryBytes);
+        preallocated = newMemory();
         preallocated.fill(0, memoryBytes, PREALLOC_PATTERN);
         say(
             "READY\tpreallocated %d MiB (every page written) in %d ms",
@@ -116,6 +123,15 @@ final class LoopbackDestination implements Callable<Integer> {
     }
   }
 
+  /** A fresh, zeroed memory of the guest's size: on {@code /dev/shm}, or on huge pages. */
+  private GuestMemory newMemory() {
+    GuestMemory.Builder builder = GuestMemory.builder();
+    if (hugePages) {
+      builder.transparentHugePages();
+    }
+    return builder.anonymousBlock("pc.ram", 0, memoryBytes).build();
+  }
+
   /** Receives one migration into {@code preallocated} or a fresh mapping; false if none came. */
   private boolean receive(TransportOptions transport, GuestMemory preallocated) throws IOException {
     GuestMemory memory;
@@ -123,7 +139,7 @@ final class LoopbackDestination implements Callable<Integer> {
       memory = preallocated;
       memory.fill(0, memoryBytes, PREALLOC_PATTERN); // the previous migration's pages; not timed
     } else {
-      memory = GuestMemory.anonymous(memoryBytes);
+      memory = newMemory();
     }
     try (IncomingMigration incoming =
         IncomingMigration.listen(new InetSocketAddress("127.0.0.1", 0), transport)) {

@@ -117,7 +117,8 @@ abstract class OurSide implements AutoCloseable {
         int channels,
         Duration ioTimeout,
         TlsPair tls,
-        SSLContext sourceTls) {
+        SSLContext sourceTls,
+        boolean hugePages) {
       super(engine, memoryBytes, warmup);
       this.guest = guest;
       this.migrations = warmup + rounds;
@@ -143,6 +144,9 @@ abstract class OurSide implements AutoCloseable {
                   "3600s"));
       if (row == SideBySideRow.TLS) {
         options.addAll(List.of("--tls-dir", tls.directory().toString()));
+      }
+      if (hugePages) {
+        options.add("--huge-pages");
       }
       this.transport =
           TransportOptions.builder()

@@ -144,6 +144,13 @@ public final class QemuSideBySide implements Callable<Integer> {
       description = "The benchmark lock held around each of our runs (default: ${DEFAULT-VALUE}).")
   private Path lock;
 
+  @Option(
+      names = "--huge-pages",
+      description =
+          "Our destination's memory on transparent huge pages, as QEMU's anonymous RAM (JDK 22+);"
+              + " default: /dev/shm.")
+  private boolean hugePages;
+
   @Option(names = "--no-lock", description = "Run ours without taking the lock.")
   private boolean noLock;
 
@@ -239,11 +246,13 @@ public final class QemuSideBySide implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT,
         "# QEMU side by side (issue #15): %d MiB guest, %d round(s) per row (one QEMU migration"
-            + " then one of ours), %d untimed warm-up(s) of ours per row, our channels %d%n",
+            + " then one of ours), %d untimed warm-up(s) of ours per row, our channels %d, our"
+            + " destination memory %s%n",
         memoryBytes >> 20,
         rounds,
         warmup,
-        channels);
+        channels,
+        hugePages ? "on transparent huge pages" : "on /dev/shm");
     MachineInfo.print();
     System.out.println("# QEMU: " + (oursOnly ? "not run (--ours-only)" : qemuVersion));
     System.out.println(
@@ -351,7 +360,8 @@ public final class QemuSideBySide implements Callable<Integer> {
               channels,
               ioTimeout,
               tls,
-              sourceTls);
+              sourceTls,
+              hugePages);
       case NULL_SINK -> new OurSide.NullSink(engine, dataGuest, memoryBytes, warmup);
       case ZERO_RESIDENT -> new OurSide.Zero(engine, true, memoryBytes, warmup);
       case ZERO_UNTOUCHED -> new OurSide.Zero(engine, false, memoryBytes, warmup);
