@@ -11,7 +11,9 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
 import java.util.Enumeration;
+import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -22,10 +24,25 @@ import javax.net.ssl.TrustManagerFactory;
  * Mutual TLS for migrations, with the JDK's TLS: each end presents the certificate of its PKCS12
  * key store and accepts only peers whose certificate chains to its PKCS12 trust store. Only TLS 1.3
  * is enabled. The README shows how to make test certificates with {@code keytool}.
+ *
+ * <p>Both ends prefer {@value #PREFERRED_CIPHER_SUITE}, and the destination (the TLS server)
+ * chooses by its own order, so two precopy ends negotiate it. The JDK's default order puts {@code
+ * TLS_AES_256_GCM_SHA384} first; AES-128 does 10 rounds per block where AES-256 does 14, with the
+ * same GHASH, and on both JDKs measured it is the fastest of the three TLS 1.3 suites the JDK
+ * offers (the bench's {@code TlsCipherSuiteBenchmark}, on heap buffers through an {@code SSLEngine}
+ * pair, 1 MiB frames, one core of a 2-core AMD EPYC with AES-NI, PCLMULQDQ and AVX2 but no
+ * AVX-512): on JDK 17, encryption 2.23 GB/s against 1.95 for AES-256 and 0.21 for ChaCha20,
+ * decryption 2.30 against 1.95 and 0.18; on JDK 25, encryption 2.84 GB/s against 2.66 and 0.33,
+ * decryption 2.25 against 2.02 and 0.35. ChaCha20-Poly1305 is meant for CPUs without AES
+ * instructions, which a migration host has. Both AES-GCM suites are 128-bit secure or better; the
+ * other two suites stay enabled, after it, for a peer that does not offer it.
  */
 public final class Tls {
 
   private static final String PROTOCOL = "TLSv1.3";
+
+  /** The TLS 1.3 cipher suite that both ends put first: the fastest of the JDK's, see above. */
+  public static final String PREFERRED_CIPHER_SUITE = "TLS_AES_128_GCM_SHA256";
 
   private Tls() {}
 
@@ -61,15 +78,33 @@ public final class Tls {
     }
   }
 
-  /** Applies the settings both ends use: TLS 1.3 only; the server requires a client certificate. */
+  /**
+   * Applies the settings both ends use: TLS 1.3 only; {@link #PREFERRED_CIPHER_SUITE} first among
+   * the enabled suites, the server choosing by its own order; the server requires a client
+   * certificate.
+   */
   static void configure(SSLSocket socket, boolean server) {
     SSLParameters parameters = socket.getSSLParameters();
     parameters.setProtocols(new String[] {PROTOCOL});
+    parameters.setCipherSuites(preferred(parameters.getCipherSuites()));
+    parameters.setUseCipherSuitesOrder(true);
     if (server) {
       parameters.setNeedClientAuth(true);
     }
     socket.setSSLParameters(parameters);
     socket.setUseClientMode(!server);
+  }
+
+  /**
+   * {@code enabled} with {@link #PREFERRED_CIPHER_SUITE} moved to the front, if it is among them (a
+   * provider or a {@code jdk.tls.disabledAlgorithms} setting may have left it out).
+   */
+  static String[] preferred(String[] enabled) {
+    List<String> suites = new ArrayList<>(List.of(enabled));
+    if (suites.remove(PREFERRED_CIPHER_SUITE)) {
+      suites.add(0, PREFERRED_CIPHER_SUITE);
+    }
+    return suites.toArray(String[]::new);
   }
 
   private static KeyStore load(Path path, char[] password, String what) {
