@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -434,14 +433,7 @@ public final class QemuSideBySide implements Callable<Integer> {
   /** Memory whose every page holds seeded random, never all-zero bytes. */
   private GuestMemory randomMemory() {
     long start = System.nanoTime();
-    GuestMemory memory = GuestMemory.anonymous(memoryBytes);
-    SplittableRandom random = new SplittableRandom(seed);
-    byte[] page = new byte[GuestMemory.PAGE_SIZE];
-    for (long address = 0; address < memoryBytes; address += page.length) {
-      random.nextBytes(page);
-      page[0] |= 1;
-      memory.write(address, page, 0, page.length);
-    }
+    GuestMemory memory = IdleGuest.randomData(memoryBytes, seed);
     System.out.printf(
         Locale.ROOT,
         "# our source guest of data pages: %d pages of random bytes written in %d ms%n",
