@@ -280,23 +280,7 @@ abstract class OurSide implements AutoCloseable {
         if (!sink.waitFor(30, TimeUnit.SECONDS)) {
           throw new BenchmarkFailure("socat did not exit after the stream ended");
         }
-        long pages = guest.memory().totalPages();
-        if (stats.status() != MigrationStatus.COMPLETED
-            || stats.ram().normal() != pages
-            || stats.ram().duplicate() != 0) {
-          throw new BenchmarkFailure(
-              "null-sink migration: status "
-                  + stats.status()
-                  + " ("
-                  + stats.errorDescription()
-                  + "), "
-                  + stats.ram().normal()
-                  + " data and "
-                  + stats.ram().duplicate()
-                  + " zero pages sent, expected "
-                  + pages
-                  + " data pages");
-        }
+        expectSent(stats, "null-sink", guest.memory().totalPages(), 0);
         return new Run(
             gibps(stats.totalTimeMillis()),
             bulkGibps(stats),
@@ -381,23 +365,7 @@ abstract class OurSide implements AutoCloseable {
                     s -> {})
                 .await();
         long wallMicros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start);
-        long pages = memory.totalPages();
-        if (stats.status() != MigrationStatus.COMPLETED
-            || stats.ram().duplicate() != pages
-            || stats.ram().normal() != 0) {
-          throw new BenchmarkFailure(
-              "zero-page migration: status "
-                  + stats.status()
-                  + " ("
-                  + stats.errorDescription()
-                  + "), "
-                  + stats.ram().duplicate()
-                  + " zero and "
-                  + stats.ram().normal()
-                  + " data pages sent, expected "
-                  + pages
-                  + " zero pages");
-        }
+        expectSent(stats, "zero-page", 0, memory.totalPages());
         return new Run(
             gibps(stats.totalTimeMillis()),
             Double.NaN,
@@ -409,6 +377,33 @@ abstract class OurSide implements AutoCloseable {
                 stats.ram().transferred(),
                 wallMicros / 1000.0));
       }
+    }
+  }
+
+  /**
+   * Fails unless the migration completed having sent exactly {@code data} data pages and {@code
+   * zero} zero pages: what a migration to a sink that reads nothing back can be checked by.
+   */
+  static void expectSent(MigrationStats stats, String what, long data, long zero)
+      throws BenchmarkFailure {
+    if (stats.status() != MigrationStatus.COMPLETED
+        || stats.ram().normal() != data
+        || stats.ram().duplicate() != zero) {
+      throw new BenchmarkFailure(
+          what
+              + " migration: status "
+              + stats.status()
+              + " ("
+              + stats.errorDescription()
+              + "), "
+              + stats.ram().normal()
+              + " data and "
+              + stats.ram().duplicate()
+              + " zero pages sent, expected "
+              + data
+              + " data and "
+              + zero
+              + " zero pages");
     }
   }
 }
