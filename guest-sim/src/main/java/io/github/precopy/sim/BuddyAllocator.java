@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongUnaryOperator;
@@ -23,11 +24,23 @@ import java.util.function.LongUnaryOperator;
  * <p>Allocation follows Linux's {@code __rmqueue_smallest}: take the first block of the smallest
  * order that has one, split it, keep the lower half and put the upper halves on the free lists.
  * Free lists are LIFO (a freed block is the next one handed out, as the kernel's free lists hand
- * out cache-hot pages first); the initial blocks are handed out lowest address first. Freeing
- * merges a block with its free buddy, repeatedly, so freeing everything restores the initial
- * blocks. Nothing is zeroed: a freed page keeps its stale contents. There is no watermark and no
- * reclaim inside {@link #allocate}: it fails at once when no block is large enough (as with {@code
- * __GFP_NORETRY} and no reclaim flags).
+ * out cache-hot pages first), except that a freed block whose parent's buddy is free goes to the
+ * tail, to be merged rather than handed out (Linux's {@code buddy_merge_likely}); the initial
+ * blocks are handed out lowest address first. Freeing merges a block with its free buddy,
+ * repeatedly, so freeing everything restores the initial blocks. Nothing is zeroed: a freed page
+ * keeps its stale contents. There is no watermark and no reclaim inside {@link #allocate}: it fails
+ * at once when no block is large enough (as with {@code __GFP_NORETRY} and no reclaim flags).
+ *
+ * <p>Grouping by mobility, as Linux's anti-fragmentation: memory is divided into pageblocks of
+ * {@code 2^}{@link #PAGEBLOCK_ORDER} pages (2 MiB), each of one migrate type, movable (user memory
+ * and page cache: {@link #allocate}) or unmovable (kernel memory: {@link #allocateUnmovable});
+ * every pageblock starts movable. Free blocks sit on the free list of their pageblock's type and an
+ * allocation takes from its own type's lists first. When they are empty it falls back as {@code
+ * __rmqueue_fallback} does: an unmovable allocation takes the largest free movable block and claims
+ * its whole pageblock (the pageblock's type changes when at least half of it is free or already
+ * unmovable), so that long-lived kernel allocations gather in few pageblocks instead of splitting
+ * the 4 MiB blocks user memory frees; a movable allocation of order 4 or more does the same, a
+ * smaller one takes the smallest unmovable block.
  *
  * <p>Thread-safety: every method is thread-safe; one internal lock serialises them. Each operation
  * is O({@link #MAX_ORDER}), apart from {@link #pagesInUse}, which walks the RAM block.
@@ -37,19 +50,29 @@ public final class BuddyAllocator {
   /** The largest order: blocks of {@code 2^10} pages, 4 MiB (Linux {@code MAX_PAGE_ORDER}). */
   public static final int MAX_ORDER = 10;
 
+  /** The order of a pageblock, the unit of grouping by mobility: 2 MiB, as on x86-64. */
+  public static final int PAGEBLOCK_ORDER = 9;
+
   /*
    * Layout: pages of all RAM blocks are numbered globally (block after block, by id); page state
    * and the free lists are arrays indexed by that number. state[p] is 0 unless p is the first page
    * of a block ("head"): then it holds the order in the low four bits and FREE, or IN_USE
-   * (optionally with DISCARDABLE). Every page of guest memory lies in exactly one block, so the
-   * block holding page p is the first head found at p aligned down to 2^0, 2^1, ... whose order is
-   * at least that alignment. Free heads are linked in per-order doubly linked lists (next/prev).
+   * (optionally with DISCARDABLE), and UNMOVABLE for a free block on an unmovable list or an
+   * unmovable allocation. Every page of guest memory lies in exactly one block, so the block
+   * holding page p is the first head found at p aligned down to 2^0, 2^1, ... whose order is at
+   * least that alignment. Free heads are linked in per-type, per-order doubly linked lists
+   * (next/prev). pageblockType holds each pageblock's migrate type, pageblocks numbered per RAM
+   * block from firstPageblock.
    */
   private static final int ORDER_BITS = 0x0F;
-  private static final byte FREE = 0x10;
-  private static final byte IN_USE = 0x20;
-  private static final byte DISCARDABLE = 0x40;
+  private static final int FREE = 0x10;
+  private static final int IN_USE = 0x20;
+  private static final int DISCARDABLE = 0x40;
+  private static final int UNMOVABLE_BIT = 0x80;
   private static final int NONE = -1;
+  private static final int MOVABLE = 0;
+  private static final int UNMOVABLE = 1;
+  private static final int PAGEBLOCK_PAGES = 1 << PAGEBLOCK_ORDER;
 
   private final GuestMemory memory;
   private final int[] firstPage;
@@ -58,8 +81,11 @@ public final class BuddyAllocator {
   private final byte[] state;
   private final int[] next;
   private final int[] prev;
-  private final int[] freeHead = new int[MAX_ORDER + 1];
-  private final long[] freeCount = new long[MAX_ORDER + 1];
+  private final int[] firstPageblock;
+  private final byte[] pageblockType;
+  private final int[][] freeHead = new int[2][MAX_ORDER + 1];
+  private final int[][] freeTail = new int[2][MAX_ORDER + 1];
+  private final long[][] freeCount = new long[2][MAX_ORDER + 1];
   private final long totalPages;
   private final Object lock = new Object();
   private final List<LongUnaryOperator> shrinkers = new CopyOnWriteArrayList<>();
@@ -82,17 +108,25 @@ public final class BuddyAllocator {
     firstPage = new int[blocks.size()];
     pageCount = new int[blocks.size()];
     blockAddress = new long[blocks.size()];
+    firstPageblock = new int[blocks.size()];
     int first = 0;
+    int pageblocks = 0;
     for (RamBlock block : blocks) {
       firstPage[block.id()] = first;
       pageCount[block.id()] = (int) block.pageCount();
       blockAddress[block.id()] = block.guestAddress();
+      firstPageblock[block.id()] = pageblocks;
       first += (int) block.pageCount();
+      pageblocks += (int) ((block.pageCount() + PAGEBLOCK_PAGES - 1) >> PAGEBLOCK_ORDER);
     }
     state = new byte[first];
     next = new int[first];
     prev = new int[first];
-    Arrays.fill(freeHead, NONE);
+    pageblockType = new byte[pageblocks];
+    for (int type = 0; type < 2; type++) {
+      Arrays.fill(freeHead[type], NONE);
+      Arrays.fill(freeTail[type], NONE);
+    }
     List<RamBlock> byAddress = new ArrayList<>(blocks);
     byAddress.sort(Comparator.comparingLong(RamBlock::guestAddress).reversed());
     for (RamBlock block : byAddress) {
@@ -101,49 +135,134 @@ public final class BuddyAllocator {
   }
 
   /**
-   * Allocates a block of {@code 2^order} pages.
+   * Allocates a movable block of {@code 2^order} pages: user memory or page cache.
    *
    * @return the block's guest-physical address, or -1 if no free block of that order or larger is
    *     left
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocate(int order) {
-    return allocate(order, IN_USE);
+    return allocate(order, IN_USE, MOVABLE);
+  }
+
+  /**
+   * Allocates an unmovable block of {@code 2^order} pages: kernel memory such as page tables, slab
+   * caches or the kernel's own image, which Linux groups into pageblocks of their own.
+   *
+   * @return the block's guest-physical address, or -1 if no free block of that order or larger is
+   *     left
+   * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
+   */
+  public long allocateUnmovable(int order) {
+    return allocate(order, IN_USE, UNMOVABLE);
   }
 
   /**
    * Allocates a block whose contents the guest will never read while it holds it, such as the
    * blocks the balloon driver holds while it reports them as free page hints. Such a block counts
    * as allocated ({@link #isAllocated}, {@link #freePages}) but not as in use ({@link
-   * #pagesInUse}). Free it with {@link #free} as any other block.
+   * #pagesInUse}). It is unmovable, as the Linux driver's allocation flags do not ask for movable
+   * memory. Free it with {@link #free} as any other block.
    *
    * @return the block's guest-physical address, or -1 if no free block of that order or larger is
    *     left
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocateDiscardable(int order) {
-    return allocate(order, (byte) (IN_USE | DISCARDABLE));
+    return allocate(order, IN_USE | DISCARDABLE, UNMOVABLE);
   }
 
-  private long allocate(int order, byte kind) {
+  private long allocate(int order, int kind, int type) {
     checkOrder(order);
     synchronized (lock) {
-      int k = order;
-      while (k <= MAX_ORDER && freeHead[k] == NONE) {
-        k++;
+      int k = smallestFree(order, type);
+      if (k < 0) {
+        if (!steal(order, type)) {
+          return -1;
+        }
+        k = smallestFree(order, type);
       }
-      if (k > MAX_ORDER) {
-        return -1;
-      }
-      int page = freeHead[k];
+      int page = freeHead[type][k];
       unlink(page, k);
       while (k > order) {
         k--;
-        pushFree(page + (1 << k), k);
+        pushFree(page + (1 << k), k, type);
       }
-      state[page] = (byte) (kind | order);
+      state[page] = (byte) (kind | order | (type == UNMOVABLE ? UNMOVABLE_BIT : 0));
       freePages -= 1L << order;
       return address(page);
+    }
+  }
+
+  private int smallestFree(int order, int type) {
+    for (int k = order; k <= MAX_ORDER; k++) {
+      if (freeHead[type][k] != NONE) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Linux's {@code __rmqueue_fallback}: moves a free block of the other type to {@code type}'s
+   * lists, claiming its pageblock where Linux would. Returns false if the other type has no free
+   * block of {@code order} or larger either.
+   */
+  private boolean steal(int order, int type) {
+    int other = 1 - type;
+    boolean claim = type == UNMOVABLE || order >= PAGEBLOCK_ORDER / 2;
+    int k = MAX_ORDER;
+    while (k >= order && freeHead[other][k] == NONE) {
+      k--;
+    }
+    if (k < order) {
+      return false;
+    }
+    if (!claim && k > order) {
+      k = smallestFree(order, other);
+    }
+    int page = freeHead[other][k];
+    if (k >= PAGEBLOCK_ORDER) {
+      for (int p = page; p < page + (1 << k); p += PAGEBLOCK_PAGES) {
+        pageblockType[pageblockOf(p)] = (byte) type;
+      }
+    } else if (claim) {
+      claimPageblock(page, type);
+      return true;
+    }
+    unlink(page, k);
+    pushFree(page, k, type);
+    return true;
+  }
+
+  /**
+   * Linux's {@code steal_suitable_fallback} for a block smaller than a pageblock: moves every free
+   * block of the pageblock holding {@code page} to {@code type}'s lists and changes the pageblock's
+   * type if at least half of it is free or allocated as {@code type}.
+   */
+  private void claimPageblock(int page, int type) {
+    int id = blockOf(page);
+    int first = firstPage[id];
+    int start = first + ((page - first) & -PAGEBLOCK_PAGES);
+    int end = Math.min(start + PAGEBLOCK_PAGES, first + pageCount[id]);
+    int alike = 0;
+    int p = start;
+    while (p < end) {
+      int s = state[p] & 0xFF;
+      int k = s & ORDER_BITS;
+      if ((s & FREE) != 0) {
+        if (((s & UNMOVABLE_BIT) != 0 ? UNMOVABLE : MOVABLE) != type) {
+          unlink(p, k);
+          pushFree(p, k, type);
+        }
+        alike += 1 << k;
+      } else if (((s & UNMOVABLE_BIT) != 0 ? UNMOVABLE : MOVABLE) == type) {
+        alike += 1 << k;
+      }
+      p += 1 << k;
+    }
+    if (alike >= PAGEBLOCK_PAGES / 2) {
+      pageblockType[pageblockOf(start)] = (byte) type;
     }
   }
 
@@ -171,14 +290,20 @@ public final class BuddyAllocator {
       int k = order;
       while (k < MAX_ORDER) {
         int buddy = relative ^ (1 << k);
-        if (buddy >= pageCount[id] || state[first + buddy] != (byte) (FREE | k)) {
+        if (buddy >= pageCount[id]
+            || (state[first + buddy] & ~UNMOVABLE_BIT & 0xFF) != (FREE | k)) {
           break;
         }
         unlink(first + buddy, k);
         relative &= buddy;
         k++;
       }
-      pushFree(first + relative, k);
+      int type = pageblockType[pageblockOf(first + relative)];
+      if (mergeLikely(id, relative, k)) {
+        appendFree(first + relative, k, type);
+      } else {
+        pushFree(first + relative, k, type);
+      }
     }
   }
 
@@ -200,8 +325,36 @@ public final class BuddyAllocator {
   public long freeBlocks(int order) {
     checkOrder(order);
     synchronized (lock) {
-      return freeCount[order];
+      return freeCount[MOVABLE][order] + freeCount[UNMOVABLE][order];
     }
+  }
+
+  /**
+   * The free blocks per RAM block and order, in the format of Linux's {@code /proc/buddyinfo}: one
+   * line per RAM block (for a zone), {@code Node 0, zone NAME} followed by the number of free
+   * blocks of orders 0 to {@link #MAX_ORDER}.
+   */
+  public String buddyInfo() {
+    List<RamBlock> blocks = memory.blocks();
+    long[][] counts = new long[blocks.size()][MAX_ORDER + 1];
+    synchronized (lock) {
+      for (int[] heads : freeHead) {
+        for (int k = 0; k <= MAX_ORDER; k++) {
+          for (int page = heads[k]; page != NONE; page = next[page]) {
+            counts[blockOf(page)][k]++;
+          }
+        }
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    for (RamBlock block : blocks) {
+      text.append(String.format(Locale.ROOT, "Node 0, zone %8s ", block.name()));
+      for (long count : counts[block.id()]) {
+        text.append(String.format(Locale.ROOT, "%6d ", count));
+      }
+      text.append(System.lineSeparator());
+    }
+    return text.toString();
   }
 
   /** Number of pages the allocator manages: every page of the guest memory. */
@@ -226,7 +379,7 @@ public final class BuddyAllocator {
       int runStart = -1;
       int page = 0;
       while (page < pageCount[id]) {
-        byte s = state[first + page];
+        int s = state[first + page];
         boolean used = (s & (IN_USE | DISCARDABLE)) == IN_USE;
         if (used && runStart < 0) {
           runStart = page;
@@ -257,36 +410,80 @@ public final class BuddyAllocator {
     }
     for (int i = initial.size() - 1; i >= 0; i--) {
       int[] block = initial.get(i);
-      pushFree(firstPage[id] + block[0], block[1]);
+      pushFree(firstPage[id] + block[0], block[1], MOVABLE);
       freePages += 1L << block[1];
     }
   }
 
-  private void pushFree(int page, int order) {
-    state[page] = (byte) (FREE | order);
-    int head = freeHead[order];
+  /**
+   * Linux's {@code buddy_merge_likely}: whether the free block of {@code order} at {@code relative}
+   * would merge two orders up as soon as its buddy is freed, because the buddy of their parent is
+   * already free. Such a block goes to the tail of its list, so that it is handed out last.
+   */
+  private boolean mergeLikely(int id, int relative, int order) {
+    if (order >= MAX_ORDER - 1) {
+      return false;
+    }
+    int parent = relative & ~(1 << order);
+    int parentBuddy = parent ^ (1 << (order + 1));
+    return parentBuddy < pageCount[id]
+        && (state[firstPage[id] + parentBuddy] & ~UNMOVABLE_BIT & 0xFF) == (FREE | (order + 1));
+  }
+
+  /** Puts a free block at the tail of its list: handed out after every other block there. */
+  private void appendFree(int page, int order, int type) {
+    int tail = freeTail[type][order];
+    if (tail == NONE) {
+      pushFree(page, order, type);
+      return;
+    }
+    state[page] = (byte) (FREE | order | (type == UNMOVABLE ? UNMOVABLE_BIT : 0));
+    next[tail] = page;
+    prev[page] = tail;
+    next[page] = NONE;
+    freeTail[type][order] = page;
+    freeCount[type][order]++;
+  }
+
+  private void pushFree(int page, int order, int type) {
+    state[page] = (byte) (FREE | order | (type == UNMOVABLE ? UNMOVABLE_BIT : 0));
+    int head = freeHead[type][order];
     next[page] = head;
     prev[page] = NONE;
     if (head != NONE) {
       prev[head] = page;
+    } else {
+      freeTail[type][order] = page;
     }
-    freeHead[order] = page;
-    freeCount[order]++;
+    freeHead[type][order] = page;
+    freeCount[type][order]++;
   }
 
   private void unlink(int page, int order) {
+    int type = headType(page);
     int before = prev[page];
     int after = next[page];
     if (before == NONE) {
-      freeHead[order] = after;
+      freeHead[type][order] = after;
     } else {
       next[before] = after;
     }
     if (after != NONE) {
       prev[after] = before;
+    } else {
+      freeTail[type][order] = before;
     }
     state[page] = 0;
-    freeCount[order]--;
+    freeCount[type][order]--;
+  }
+
+  private int headType(int page) {
+    return (state[page] & UNMOVABLE_BIT) != 0 ? UNMOVABLE : MOVABLE;
+  }
+
+  private int pageblockOf(int page) {
+    int id = blockOf(page);
+    return firstPageblock[id] + ((page - firstPage[id]) >> PAGEBLOCK_ORDER);
   }
 
   private int headOf(int page) {
@@ -295,7 +492,7 @@ public final class BuddyAllocator {
     int relative = page - first;
     for (int k = 0; k <= MAX_ORDER; k++) {
       int candidate = first + (relative & -(1 << k));
-      byte s = state[candidate];
+      int s = state[candidate];
       if (s != 0 && (s & ORDER_BITS) >= k) {
         return candidate;
       }
@@ -305,7 +502,7 @@ public final class BuddyAllocator {
 
   private String describeBadFree(long address, int page, int order) {
     int head = headOf(page);
-    byte s = state[head];
+    int s = state[head];
     String what = "free(0x" + Long.toHexString(address) + ", order " + order + "): ";
     if ((s & IN_USE) == 0) {
       return what + "double free: the page is already free";

@@ -6,108 +6,159 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The boot every built-in workload starts with: it leaves memory as a guest that has been up for a
- * while has it. Options {@code touched} and {@code in-use} (shares of guest memory) and {@code
- * content} (what whole pages are written with, at boot and after) are documented in {@link
- * Workloads}. One instance serves one guest.
+ * The boot every built-in workload starts with: it leaves memory as a real Linux guest has it, by
+ * the options {@code profile}, {@code touched}, {@code in-use} and {@code content} documented in
+ * {@link Workloads}. One instance serves one guest.
  *
- * <p>Each vCPU first runs its workload's own setup (a working set), then touches its share of
- * {@code touched} in "owners" of 64 KiB to 64 MiB (a process, a file in the page cache, a kernel
- * cache; at most a sixteenth of the vCPU's share, so small guests still have many owners),
- * allocated in blocks of mixed orders ({@link #randomOrder}) and written with the workload's {@code
- * content}, never all zeros. An owner is kept whole or freed whole, so that free memory comes back
- * in contiguous runs as it does when a process exits; owners are kept while that brings the kept
- * amount closer to {@code in-use} times the touched amount. Owners are freed only once every vCPU
- * has touched its share, so that the touched pages are distinct, as at the guest's peak of use.
- * Freed pages keep their stale contents.
+ * <p>The boot runs in phases, every vCPU waiting for the others between them, so that the layout
+ * the buddy allocator ends with follows from the order of allocations as in the real guest:
+ *
+ * <ol>
+ *   <li>vCPU 0 allocates the kernel's footprint, unmovable ({@link #kernelPages}): the memory map
+ *       and the kernel's own memory, written, and on guests above 3.5 GiB the 64 MiB software I/O
+ *       bounce buffer, never written;
+ *   <li>each vCPU sets up the workload's own memory (a working set) and its part of {@code in-use}
+ *       (processes that stay), movable and written;
+ *   <li>profile {@code used}: each vCPU writes its part of {@code touched} times the memory then
+ *       free, as one program that fills memory and exits (movable pages, with one unmovable
+ *       page-table page per 2 MiB mapped), and once every vCPU has, frees it all.
+ * </ol>
+ *
+ * Freed pages keep their stale contents. Because the buddy allocator merges freed buddies and keeps
+ * unmovable allocations in their own pageblocks, free memory comes back in whole 4 MiB blocks, as
+ * in the reference guest's {@code /proc/buddyinfo}.
  */
 final class GuestBoot {
 
+  static final String PROFILE = "profile";
+  static final String USED = "used";
+  static final String FRESH = "fresh";
+  static final List<String> PROFILES = List.of(USED, FRESH);
   static final String TOUCHED = "touched";
   static final String IN_USE = "in-use";
-  static final double DEFAULT_TOUCHED = 0.5;
-  static final double DEFAULT_IN_USE = 0.1;
+  static final double USED_TOUCHED = 0.75;
 
   /**
-   * The options every workload has: the boot's {@code touched} and {@code in-use}, for a workload
-   * whose own memory is the option {@code ownMemory} (null if it has none), and {@code content}.
+   * The options every workload has: {@code profile}, {@code touched}, {@code in-use} and {@code
+   * content}, for a workload whose own memory is the option {@code ownMemory} (null if it has
+   * none).
    */
   static List<WorkloadOption> options(String ownMemory) {
     return List.of(
-        WorkloadOption.share(
+        WorkloadOption.choice(
+            PROFILE,
+            "what free memory holds at boot's end: old data of a program that ran (used), or"
+                + " nothing, never touched (fresh)",
+            PROFILES,
+            "fresh"),
+        new WorkloadOption(
             TOUCHED,
-            "share of memory written during boot",
-            DEFAULT_TOUCHED,
-            "0% to 100%, at least in-use"
-                + (ownMemory == null ? "" : ", with touched + " + ownMemory + " at most 100%"),
-            "40%"),
+            WorkloadOption.Kind.SHARE,
+            "share of free memory a program writes and frees at boot (profile used)",
+            WorkloadOption.percent(USED_TOUCHED),
+            "0% to 100%; with profile used only",
+            "50%"),
         WorkloadOption.share(
             IN_USE,
-            "share of memory still allocated after boot",
-            DEFAULT_IN_USE,
-            "0% to touched",
-            "20%"),
+            "share of memory processes keep allocated and written after boot",
+            0,
+            "0% to 100%, with the kernel's footprint"
+                + (ownMemory == null ? "" : " and " + ownMemory)
+                + " at most all memory",
+            "10%"),
         PageContent.DECLARATION);
   }
 
-  private static final long MIN_OWNER_PAGES = 16;
-  private static final long MAX_OWNER_PAGES = 16384;
-  private static final long MIN_OWNERS_PER_VCPU = 16;
+  /** Pages of one 2 MiB range a page-table page maps. */
+  static final long PAGES_PER_PAGE_TABLE = 512;
+
+  private static final long MIB_PAGES = (1L << 20) / GuestMemory.PAGE_SIZE;
+  private static final long KERNEL_FIXED_PAGES = 87 * MIB_PAGES;
+  private static final long KERNEL_PAGES_PER_GIB = 3 * MIB_PAGES;
+  private static final long GIB_PAGES = 1024 * MIB_PAGES;
+  private static final long BOUNCE_BUFFER_PAGES = 64 * MIB_PAGES;
+  private static final long BOUNCE_BUFFER_ABOVE_PAGES = 3584 * MIB_PAGES;
   private static final long BARRIER_POLL_NANOS = 1_000_000;
 
   private final String workload;
+  private final boolean used;
   private final double touched;
   private final double inUse;
   private final String content;
   private GuestMemory memory;
   private PageContent pool;
-  private CountDownLatch touching;
+  private CountDownLatch kernelDone;
+  private CountDownLatch setUp;
+  private CountDownLatch filled;
+  private final BlockList kernel = new BlockList();
+  private long fillPages = -1;
 
   GuestBoot(String workload, OptionReader options) {
     this.workload = workload;
-    this.touched = options.share(TOUCHED, DEFAULT_TOUCHED);
-    this.inUse = options.share(IN_USE, DEFAULT_IN_USE);
-    this.content = options.choice(PageContent.OPTION, PageContent.KINDS);
-    if (inUse > touched) {
+    this.used = options.choice(PROFILE, PROFILES).equals(USED);
+    if (!used && options.given(TOUCHED)) {
       throw new IllegalArgumentException(
-          workload + ": option in-use (" + inUse + ") must not exceed touched (" + touched + ")");
+          workload
+              + ": option touched applies to profile used only (a fresh guest touches nothing)");
     }
+    this.touched = used ? options.share(TOUCHED, USED_TOUCHED) : 0;
+    this.inUse = options.share(IN_USE, 0);
+    this.content = options.choice(PageContent.OPTION, PageContent.KINDS);
   }
 
   /**
-   * Checks that the workload's own memory, {@code share} of guest memory named {@code what}, fits
-   * beside the touched memory.
+   * The kernel's footprint in a guest of {@code totalPages}: the memory map (64 bytes per page) and
+   * 87 MiB plus 3 MiB per GiB of kernel memory, written, at most an eighth of the guest in all;
+   * plus, above 3.5 GiB, the 64 MiB bounce buffer. Fitted to the reference guest (Debian 6.1 with a
+   * busybox initramfs under QEMU 7.2): 2 GiB has 125 MiB and 8 GiB 303 MiB not free.
    */
-  void checkFits(String what, double share) {
-    if (share + touched > 1) {
-      throw new IllegalArgumentException(
-          workload + ": " + what + " (" + share + ") plus touched (" + touched + ") exceed 1");
-    }
+  static long kernelPages(long totalPages) {
+    return kernelWrittenPages(totalPages) + bounceBufferPages(totalPages);
+  }
+
+  private static long kernelWrittenPages(long totalPages) {
+    long pages =
+        totalPages / 64 + KERNEL_FIXED_PAGES + KERNEL_PAGES_PER_GIB * totalPages / GIB_PAGES;
+    return Math.min(pages, totalPages / 8);
+  }
+
+  private static long bounceBufferPages(long totalPages) {
+    return totalPages > BOUNCE_BUFFER_ABOVE_PAGES ? BOUNCE_BUFFER_PAGES : 0;
   }
 
   /**
    * Checks that the workload's own memory, {@code pages} set by the option {@code what}, fits
-   * beside the touched memory of {@code cpu}'s guest.
+   * beside the kernel's footprint and {@code in-use} in {@code cpu}'s guest.
    *
    * @throws IllegalArgumentException if it does not
    */
   void checkFits(Vcpu cpu, String what, long pages) {
     long total = cpu.allocator().totalPages();
-    long touchedPages = (long) (touched * total);
-    if (pages + touchedPages > total) {
+    long kernelAndInUse = kernelPages(total) + (long) (inUse * total);
+    if (pages + kernelAndInUse > total) {
       throw new IllegalArgumentException(
           workload
               + ": "
               + what
               + " ("
               + pages
-              + " pages) plus touched ("
-              + WorkloadOption.percent(touched)
-              + ", "
-              + touchedPages
+              + " pages) plus the kernel's footprint and in-use ("
+              + kernelAndInUse
               + " pages) exceed the guest's "
               + total
               + " pages");
+    }
+  }
+
+  /**
+   * Checks that the workload's own memory, {@code share} of guest memory named {@code what}, fits
+   * beside {@code in-use}; the kernel's footprint depends on the guest's size and is checked when
+   * the guest boots (an out-of-memory failure names what did not fit).
+   */
+  void checkFits(String what, double share) {
+    if (share + inUse > 1) {
+      throw new IllegalArgumentException(
+          workload + ": " + what + " (" + share + ") plus in-use (" + inUse + ") exceed 1");
     }
   }
 
@@ -121,7 +172,9 @@ final class GuestBoot {
   synchronized void bind(Vcpu cpu) {
     if (memory == null) {
       memory = cpu.memory();
-      touching = new CountDownLatch(cpu.count());
+      kernelDone = new CountDownLatch(1);
+      setUp = new CountDownLatch(cpu.count());
+      filled = new CountDownLatch(cpu.count());
       pool =
           content.equals(PageContent.RANDOM)
               ? null
@@ -142,54 +195,111 @@ final class GuestBoot {
   }
 
   /**
-   * Boots {@code cpu}'s share: runs {@code setup}, touches memory, waits until every vCPU has done
-   * so, then frees what is not kept.
+   * Boots {@code cpu}'s share, phase by phase, with {@code setup} (the workload's own memory) in
+   * the second phase.
    *
-   * @return the blocks the boot keeps in use
+   * @return the blocks of {@code in-use} this vCPU keeps
    */
   BlockList run(Vcpu cpu, Runnable setup) {
-    BlockList kept = new BlockList();
-    BlockList stale = new BlockList();
+    if (cpu.index() == 0) {
+      try {
+        allocateKernel(cpu);
+      } finally {
+        kernelDone.countDown();
+      }
+    }
+    await(cpu, kernelDone);
+    BlockList kept;
     try {
       setup.run();
-      touch(cpu, kept, stale);
+      kept = allocateAndWrite(cpu, share(cpu, inUse), "in-use memory");
     } finally {
-      touching.countDown();
+      setUp.countDown();
     }
-    while (touching.getCount() > 0) {
-      cpu.idleUntil(System.nanoTime() + BARRIER_POLL_NANOS);
+    await(cpu, setUp);
+    BlockList fill = new BlockList();
+    BlockList pageTables = new BlockList();
+    try {
+      fill(cpu, part(cpu, fillPages(cpu)), fill, pageTables);
+    } finally {
+      filled.countDown();
     }
-    stale.freeAll(cpu.allocator());
+    await(cpu, filled);
+    fill.freeAll(cpu.allocator());
+    pageTables.freeAll(cpu.allocator());
     return kept;
   }
 
-  private void touch(Vcpu cpu, BlockList kept, BlockList stale) {
-    SplittableRandom random = cpu.random();
+  /** The kernel's written memory, complete once every vCPU has booted; read-only after boot. */
+  BlockList kernelMemory() {
+    return kernel;
+  }
+
+  private void allocateKernel(Vcpu cpu) {
     BuddyAllocator allocator = cpu.allocator();
-    long target = share(cpu, touched);
-    double keepRatio = touched == 0 ? 0 : inUse / touched;
-    long largestOwner =
-        Math.max(MIN_OWNER_PAGES, Math.min(MAX_OWNER_PAGES, target / MIN_OWNERS_PER_VCPU));
-    long done = 0;
-    boolean exhausted = false;
-    while (done < target && !exhausted) {
-      long ownerPages = Math.min(target - done, logUniform(random, MIN_OWNER_PAGES, largestOwner));
-      BlockList owner = new BlockList();
-      while (owner.pages() < ownerPages) {
-        int order = Math.min(randomOrder(random), floorLog2(ownerPages - owner.pages()));
-        int got = owner.allocate(allocator, order);
-        if (got < 0) {
-          exhausted = true;
-          break;
-        }
-        cpu.writePages(owner.address(owner.size() - 1), 1L << got);
+    long total = allocator.totalPages();
+    allocateUnmovable(cpu, kernel, kernelWrittenPages(total), true);
+    allocateUnmovable(cpu, new BlockList(), bounceBufferPages(total), false);
+  }
+
+  private static void allocateUnmovable(Vcpu cpu, BlockList blocks, long pages, boolean write) {
+    long end = blocks.pages() + pages;
+    while (blocks.pages() < end) {
+      int order = Math.min(BuddyAllocator.MAX_ORDER, floorLog2(end - blocks.pages()));
+      long address = cpu.allocator().allocateUnmovable(order);
+      if (address < 0) {
+        throw new IllegalStateException("out of guest memory for the kernel's footprint");
       }
-      done += owner.pages();
-      if (kept.pages() + owner.pages() / 2.0 < keepRatio * done) {
-        kept.addAll(owner);
-      } else {
-        stale.addAll(owner);
+      blocks.add(address, order);
+      if (write) {
+        cpu.writePages(address, 1L << order);
       }
+    }
+  }
+
+  private synchronized long fillPages(Vcpu cpu) {
+    if (fillPages < 0) {
+      fillPages = (long) (touched * cpu.allocator().freePages());
+    }
+    return fillPages;
+  }
+
+  /**
+   * Writes {@code pages} of movable memory into {@code fill} in the largest blocks free, with the
+   * page tables mapping them, as a program writing a large mapping; stops early if memory runs out.
+   */
+  static void fill(Vcpu cpu, long pages, BlockList fill, BlockList pageTables) {
+    long end = fill.pages() + pages;
+    while (fill.pages() < end) {
+      int got =
+          fill.allocate(
+              cpu.allocator(), Math.min(BuddyAllocator.MAX_ORDER, floorLog2(end - fill.pages())));
+      if (got < 0) {
+        return;
+      }
+      cpu.writePages(fill.address(fill.size() - 1), 1L << got);
+      mapPageTables(cpu, fill.pages(), pageTables);
+    }
+  }
+
+  /**
+   * Allocates unmovable page-table pages into {@code pageTables} until they map {@code
+   * mappedPages}, one per 2 MiB, each written; stops if memory runs out.
+   */
+  static void mapPageTables(Vcpu cpu, long mappedPages, BlockList pageTables) {
+    while (pageTables.pages() * PAGES_PER_PAGE_TABLE < mappedPages) {
+      long table = cpu.allocator().allocateUnmovable(0);
+      if (table < 0) {
+        return;
+      }
+      pageTables.add(table, 0);
+      cpu.writeWithinPage(table, 8);
+    }
+  }
+
+  private static void await(Vcpu cpu, CountDownLatch latch) {
+    while (latch.getCount() > 0) {
+      cpu.idleUntil(System.nanoTime() + BARRIER_POLL_NANOS);
     }
   }
 

@@ -21,7 +21,7 @@ final class HotSetWorkload implements Workload {
               WORKING_SET,
               "share of memory rewritten as fast as the vCPUs run",
               DEFAULT_WORKING_SET,
-              "0% to 100%, with touched + working-set at most 100%",
+              "0% to 100%, with in-use + working-set at most 100%",
               "40%"),
           WorkloadOption.unlimitedRate(
               DIRTY_RATE, "bytes of the working set rewritten per second, whole guest", "256m"));

@@ -53,7 +53,9 @@ final class IdleWorkload implements Workload {
 
     @Override
     public void boot() {
-      inUse = boot.run(cpu);
+      inUse = new BlockList();
+      inUse.addAll(boot.run(cpu));
+      inUse.addAll(boot.kernelMemory());
     }
 
     @Override

@@ -36,6 +36,11 @@ final class OptionReader {
     }
   }
 
+  /** Whether the option {@code key} was given. */
+  boolean given(String key) {
+    return options.values().containsKey(key);
+  }
+
   /** A share of guest memory in [0, 1]. */
   double share(String key, double defaultValue) {
     String text = options.values().get(key);

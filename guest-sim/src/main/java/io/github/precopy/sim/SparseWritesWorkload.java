@@ -40,7 +40,7 @@ final class SparseWritesWorkload implements Workload {
               "bytes of the buffer whose pages get one byte per quarter incremented, pass after"
                   + " pass",
               DEFAULT_BUFFER,
-              "a whole number of 4k pages, at least one, with touched + buffer at most the guest's"
+              "a whole number of 4k pages, at least one, with the kernel + in-use + buffer at most the guest's"
                   + " memory",
               "16m"),
           WorkloadOption.unlimitedRate(
@@ -62,7 +62,8 @@ final class SparseWritesWorkload implements Workload {
   /**
    * Binds the workload to {@code cpu}'s guest and creates the vCPU's program.
    *
-   * @throws IllegalArgumentException if the buffer and the touched memory do not fit in the guest
+   * @throws IllegalArgumentException if the buffer, the kernel's footprint and in-use memory do not
+   *     fit in the guest
    */
   @Override
   public VcpuProgram program(Vcpu cpu) {

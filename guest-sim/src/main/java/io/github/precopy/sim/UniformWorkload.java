@@ -23,7 +23,7 @@ final class UniformWorkload implements Workload {
               AREA,
               "share of memory whose pages are written at random",
               DEFAULT_AREA,
-              "0% to 100%, with touched + area at most 100%",
+              "0% to 100%, with in-use + area at most 100%",
               "30%"),
           WorkloadOption.rate(
               DIRTY_RATE,

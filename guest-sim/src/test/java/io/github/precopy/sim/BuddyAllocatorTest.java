@@ -194,11 +194,50 @@ final class BuddyAllocatorTest {
 
   @Test
   void freedPagesKeepTheirStaleContents() {
-    long address = allocator.allocate(0);
+    long address = allocator.allocate(3);
     memory.writeLong(address, 0x1234_5678_9abcL);
-    allocator.free(address, 0);
-    assertThat(allocator.allocate(0)).isEqualTo(address);
+    allocator.free(address, 3);
+    assertThat(allocator.allocate(3)).isEqualTo(address);
     assertThat(memory.readLong(address)).isEqualTo(0x1234_5678_9abcL);
+  }
+
+  @Test
+  void buddyInfoCountsFreeBlocksPerRamBlockAndOrderAsProcBuddyinfo() {
+    allocator.allocate(0);
+    assertThat(allocator.buddyInfo().lines())
+        .containsExactly(
+            "Node 0, zone      low      0      1      0      0      0      0      0      0      1"
+                + "      0      1 ",
+            "Node 0, zone      mid      0      0      0      0      0      0      0      0      0"
+                + "      0      2 ",
+            "Node 0, zone     high      1      0      0      0      0      0      0      0      1"
+                + "      0      0 ");
+  }
+
+  @Test
+  void aFreedBlockLikelyToMergeIsHandedOutLast() {
+    // "low" ends in blocks of order 1 (pages 1280-1281) and 0 (page 1282); page 1282 has no buddy.
+    long last = allocator.allocate(0);
+    assertThat(last).isEqualTo(1282L * PAGE);
+    allocator.free(last, 0);
+    // The buddy of its parent (1280-1281) is free, so it goes behind "high"'s last page.
+    assertThat(allocator.allocate(0)).isEqualTo(0x2001000 + 256L * PAGE);
+    assertThat(allocator.allocate(0)).isEqualTo(last);
+  }
+
+  @Test
+  void kernelAllocationsClaimAPageblockOfTheirOwnAndStayThere() {
+    long kernel = allocator.allocateUnmovable(0);
+    long user = allocator.allocate(0);
+    long moreKernel = allocator.allocateUnmovable(0);
+    long pageblock = (long) PAGE << BuddyAllocator.PAGEBLOCK_ORDER;
+    assertThat(kernel / pageblock).as("the kernel took the largest free block").isZero();
+    assertThat(moreKernel / pageblock).isEqualTo(kernel / pageblock);
+    assertThat(user / pageblock).as("user memory comes from a movable pageblock").isNotZero();
+    allocator.free(kernel, 0);
+    allocator.free(moreKernel, 0);
+    allocator.free(user, 0);
+    assertFullyCoalesced();
   }
 
   @Test

@@ -91,8 +91,9 @@ final class SparseWritesWorkloadTest {
     assertThat(Workloads.options("sparse-writes"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"),
-            tuple("in-use", "10%"),
+            tuple("profile", "used"),
+            tuple("touched", "75%"),
+            tuple("in-use", "0%"),
             tuple("content", "random"),
             tuple("buffer", "64m"),
             tuple("dirty-rate", "as fast as the vCPUs run"));
@@ -112,13 +113,13 @@ final class SparseWritesWorkloadTest {
   }
 
   @Test
-  void aBufferThatDoesNotFitBesideTheTouchedMemoryFailsTheBoot() {
-    try (SimulatedGuest guest = guest("buffer=48m", MEMORY, 1, 1)) {
+  void aBufferThatDoesNotFitBesideTheKernelFailsTheBoot() {
+    try (SimulatedGuest guest = guest("buffer=60m", MEMORY, 1, 1)) {
       assertThatThrownBy(guest::boot)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage(
-              "sparse-writes: buffer 48m (12288 pages) plus touched (50%, 8192 pages) exceed the"
-                  + " guest's 16384 pages");
+              "sparse-writes: buffer 60m (15360 pages) plus the kernel's footprint and in-use (2048"
+                  + " pages) exceed the guest's 16384 pages");
     }
     try (SimulatedGuest guest = guest("buffer=32m", MEMORY, 1, 1)) {
       guest.boot();

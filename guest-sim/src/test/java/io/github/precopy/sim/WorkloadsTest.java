@@ -2,6 +2,7 @@ package io.github.precopy.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.precopy.bitmap.PageBitmap;
@@ -37,10 +38,10 @@ final class WorkloadsTest {
     assertThatThrownBy(() -> Workloads.create("kernel-build", WorkloadOptions.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "unknown workload 'kernel-build'; valid workloads: idle, compile, hot-set, uniform,"
-                + " sparse-writes");
+            "unknown workload 'kernel-build'; valid workloads: idle, compile, busy, hot-set,"
+                + " uniform, sparse-writes");
     assertThat(Workloads.names())
-        .containsExactly("idle", "compile", "hot-set", "uniform", "sparse-writes");
+        .containsExactly("idle", "compile", "busy", "hot-set", "uniform", "sparse-writes");
   }
 
   @Test
@@ -49,7 +50,7 @@ final class WorkloadsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "workload idle has no option 'working-set'; its options are content, dirty-rate,"
-                + " in-use, touched");
+                + " in-use, profile, touched");
   }
 
   @Test
@@ -66,9 +67,13 @@ final class WorkloadsTest {
         .hasMessageContaining("dirty-rate=fast is not bytes per second");
     assertThatThrownBy(() -> Workloads.create("hot-set", WorkloadOptions.parse("working-set=150%")))
         .hasMessageContaining("between 0 and 1");
-    assertThatThrownBy(() -> Workloads.create("idle", WorkloadOptions.parse("touched=5%")))
-        .hasMessageContaining("in-use");
-    assertThatThrownBy(() -> Workloads.create("uniform", WorkloadOptions.parse("area=95%")))
+    assertThatThrownBy(
+            () -> Workloads.create("idle", WorkloadOptions.parse("profile=fresh,touched=5%")))
+        .hasMessageContaining("touched applies to profile used only");
+    assertThatThrownBy(() -> Workloads.create("idle", WorkloadOptions.parse("profile=old")))
+        .hasMessageContaining("profile=old is not one of used, fresh");
+    assertThatThrownBy(
+            () -> Workloads.create("uniform", WorkloadOptions.parse("area=95%,in-use=10%")))
         .hasMessageContaining("exceed 1");
     assertThat(Workloads.create("compile", WorkloadOptions.parse("dirty-rate=1.5g,page-cache=0.1")))
         .isNotNull();
@@ -86,11 +91,13 @@ final class WorkloadsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform", "sparse-writes"})
+  @ValueSource(strings = {"idle", "compile", "busy", "hot-set", "uniform", "sparse-writes"})
   void eachWorkloadDeclaresItsOptionsWithValidDefaultsAndExamples(String name) {
     List<WorkloadOption> options = Workloads.options(name);
 
-    assertThat(options).extracting(WorkloadOption::name).startsWith("touched", "in-use");
+    assertThat(options)
+        .extracting(WorkloadOption::name)
+        .startsWith("profile", "touched", "in-use", "content");
     assertThatThrownBy(() -> Workloads.create(name, WorkloadOptions.parse("no-such=1")))
         .hasMessageEndingWith(
             "its options are "
@@ -120,47 +127,65 @@ final class WorkloadsTest {
     assertThat(Workloads.options("idle"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"),
-            tuple("in-use", "10%"),
+            tuple("profile", "used"),
+            tuple("touched", "75%"),
+            tuple("in-use", "0%"),
             tuple("content", "random"),
             tuple("dirty-rate", "64k"));
     assertThat(Workloads.options("compile"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"),
-            tuple("in-use", "10%"),
+            tuple("profile", "used"),
+            tuple("touched", "75%"),
+            tuple("in-use", "0%"),
             tuple("content", "random"),
             tuple("dirty-rate", "64m per vCPU"),
             tuple("page-cache", "20%"));
     assertThat(Workloads.options("hot-set"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"),
-            tuple("in-use", "10%"),
+            tuple("profile", "used"),
+            tuple("touched", "75%"),
+            tuple("in-use", "0%"),
             tuple("content", "random"),
             tuple("working-set", "25%"),
             tuple("dirty-rate", "as fast as the vCPUs run"));
     assertThat(Workloads.options("uniform"))
         .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
         .containsExactly(
-            tuple("touched", "50%"),
-            tuple("in-use", "10%"),
+            tuple("profile", "used"),
+            tuple("touched", "75%"),
+            tuple("in-use", "0%"),
             tuple("content", "random"),
             tuple("area", "50%"),
             tuple("dirty-rate", "64m"));
-    assertThatThrownBy(() -> Workloads.options("busy")).hasMessageContaining("valid workloads");
+    assertThat(Workloads.options("busy"))
+        .extracting(WorkloadOption::name, WorkloadOption::defaultValue)
+        .containsExactly(
+            tuple("profile", "used"),
+            tuple("touched", "75%"),
+            tuple("in-use", "0%"),
+            tuple("content", "random"),
+            tuple("working-set", "384m"),
+            tuple("min-chunk", "1m"),
+            tuple("max-chunk", "64m"),
+            tuple("dirty-rate", "512m"));
+    assertThatThrownBy(() -> Workloads.options("kernel-build"))
+        .hasMessageContaining("valid workloads");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"idle", "compile", "hot-set", "uniform", "sparse-writes"})
+  @ValueSource(strings = {"idle", "compile", "busy", "hot-set", "uniform", "sparse-writes"})
   void bootOnOneVcpuIsReproducibleForASeed(String name) {
     long seed = TestMemories.seed("WorkloadsTest reproducibility " + name);
     long memory = 32L << 20;
-    // sparse-writes' default 64 MiB buffer does not fit this guest.
+    // The default 64 MiB buffer of sparse-writes and 384 MiB working set of busy do not fit.
     WorkloadOptions options =
-        name.equals("sparse-writes")
-            ? WorkloadOptions.parse("buffer=8m")
-            : WorkloadOptions.defaults();
+        switch (name) {
+          case "sparse-writes" -> WorkloadOptions.parse("buffer=8m");
+          case "busy" -> WorkloadOptions.parse("working-set=8m");
+          default -> WorkloadOptions.defaults();
+        };
     try (SimulatedGuest first = guest(name, options, memory, 1, seed);
         SimulatedGuest second = guest(name, options, memory, 1, seed);
         SimulatedGuest other = guest(name, options, memory, 1, seed + 1)) {
@@ -266,25 +291,40 @@ final class WorkloadsTest {
   }
 
   @Test
-  void idleBootLeavesAboutATenthInUseAndStaleDataInFreePages() {
+  void theDefaultIdleBootLeavesTheKernelInUseAndOldDataInThreeQuartersOfFreeMemory() {
     try (SimulatedGuest guest = guest("idle", WorkloadOptions.defaults(), MEMORY, 2, 19)) {
       guest.boot();
       BuddyAllocator allocator = guest.allocator();
       RamBlock block = guest.memory().blocks().get(0);
       PageBitmap inUse = guest.pagesInUse(block);
-      long written = 0;
       long staleFree = 0;
       for (long page = 0; page < block.pageCount(); page++) {
-        if (!block.isZeroPage(page)) {
-          written++;
-          staleFree += inUse.get(page) ? 0 : 1;
+        if (!block.isZeroPage(page) && !inUse.get(page)) {
+          staleFree++;
         }
       }
       long total = allocator.totalPages();
-      assertThat((double) inUse.cardinality() / total).isBetween(0.05, 0.15);
-      assertThat((double) written / total).isBetween(0.45, 0.55);
-      assertThat((double) staleFree / total).isBetween(0.3, 0.5);
-      assertThat(inUse.cardinality()).isEqualTo(total - allocator.freePages());
+      long kernel = GuestBoot.kernelPages(total);
+      assertThat(inUse.cardinality()).isEqualTo(kernel).isEqualTo(total - allocator.freePages());
+      assertThat((double) staleFree / allocator.freePages())
+          .isCloseTo(GuestBoot.USED_TOUCHED, offset(0.01));
+    }
+  }
+
+  @Test
+  void aFreshBootTouchesOnlyTheKernel() {
+    try (SimulatedGuest guest =
+        guest("idle", WorkloadOptions.parse("profile=fresh"), MEMORY, 2, 19)) {
+      guest.boot();
+      RamBlock block = guest.memory().blocks().get(0);
+      PageBitmap inUse = guest.pagesInUse(block);
+      for (long page = 0; page < block.pageCount(); page++) {
+        if (!inUse.get(page)) {
+          assertThat(block.isZeroPage(page)).as("free page %d", page).isTrue();
+        }
+      }
+      assertThat(inUse.cardinality())
+          .isEqualTo(GuestBoot.kernelPages(guest.allocator().totalPages()));
     }
   }
 

@@ -32,22 +32,29 @@ final class GuestMigration {
   private final GuestSpec spec;
   private final Interruption interruption;
   private final Runnable onStart;
+  private final boolean buddyInfo;
 
   /** Runs that no signal interrupts. */
   GuestMigration(MigrationEngine engine, GuestSpec spec) {
-    this(engine, spec, null, () -> {});
+    this(engine, spec, null, () -> {}, false);
   }
 
   /**
    * Runs that a signal to {@code interruption} (null for none) cancels; {@code onStart} is called
-   * once each migration has started.
+   * once each migration has started; with {@code buddyInfo} each result carries the guest's free
+   * blocks just before its migration started.
    */
   GuestMigration(
-      MigrationEngine engine, GuestSpec spec, Interruption interruption, Runnable onStart) {
+      MigrationEngine engine,
+      GuestSpec spec,
+      Interruption interruption,
+      Runnable onStart,
+      boolean buddyInfo) {
     this.engine = engine;
     this.spec = spec;
     this.interruption = interruption;
     this.onStart = onStart;
+    this.buddyInfo = buddyInfo;
   }
 
   /**
@@ -115,6 +122,7 @@ final class GuestMigration {
         if (interruption != null && interruption.signalled()) {
           return null;
         }
+        String guestBuddyInfo = buddyInfo ? guest.allocator().buddyInfo() : null;
         progress.start(label, spec.memoryBytes());
         MigrationStats stats;
         try {
@@ -151,7 +159,11 @@ final class GuestMigration {
         all.add(new RunResult.Sample(stats.totalTimeMillis(), stats.ram().remaining()));
         all.sort(Comparator.comparingLong(RunResult.Sample::timeMillis));
         return new RunResult(
-            label, new ArrayList<>(new TreeSet<>(config.capabilities())), stats, all);
+            label,
+            new ArrayList<>(new TreeSet<>(config.capabilities())),
+            stats,
+            all,
+            guestBuddyInfo);
       } finally {
         if (balloon != null) {
           balloon.close();

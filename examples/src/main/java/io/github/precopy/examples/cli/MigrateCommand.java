@@ -214,6 +214,13 @@ final class MigrateCommand implements Callable<Integer> {
   private Output output;
 
   @Option(
+      names = "--guest-buddyinfo",
+      description =
+          "Also print the guest's free memory blocks just before each migration, as Linux's"
+              + " /proc/buddyinfo (json: field guest-buddyinfo).")
+  private boolean guestBuddyInfo;
+
+  @Option(
       names = "--compare",
       description =
           "Migrate the same guest without any capability, then with each capability, and print"
@@ -280,7 +287,8 @@ final class MigrateCommand implements Callable<Integer> {
                 out.println(header(guest));
                 out.flush();
               }
-            });
+            },
+            guestBuddyInfo);
     for (Set<String> enabled : transport == Transport.IN_PROCESS ? runs : runs.subList(0, 1)) {
       RunResult result =
           transport == Transport.IN_PROCESS
@@ -301,6 +309,10 @@ final class MigrateCommand implements Callable<Integer> {
     } else {
       if (!headerPrinted[0]) {
         out.println(header(guest));
+      }
+      for (RunResult result : guestBuddyInfo ? results : List.<RunResult>of()) {
+        out.println("guest /proc/buddyinfo before migrating (" + result.label() + "):");
+        out.print(result.guestBuddyInfo());
       }
       out.print(compare ? TextReport.compare(results) : TextReport.of(results.get(0)));
     }

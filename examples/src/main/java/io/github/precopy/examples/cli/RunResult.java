@@ -11,9 +11,15 @@ import java.util.Map;
  * @param capabilities the capabilities the run enabled, sorted
  * @param stats the final statistics
  * @param samples remaining bytes over time, from the progress snapshots and the syncs, by time
+ * @param guestBuddyInfo the guest's free blocks as {@code /proc/buddyinfo} just before the
+ *     migration started, or null if not asked for
  */
 record RunResult(
-    String label, List<String> capabilities, MigrationStats stats, List<Sample> samples) {
+    String label,
+    List<String> capabilities,
+    MigrationStats stats,
+    List<Sample> samples,
+    String guestBuddyInfo) {
 
   /** Copies the lists. */
   RunResult {

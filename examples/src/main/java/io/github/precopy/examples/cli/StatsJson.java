@@ -102,6 +102,10 @@ final class StatsJson {
         node.set(name, MAPPER.valueToTree(optimization.getValue()));
       }
     }
+    if (run.guestBuddyInfo() != null) {
+      ArrayNode buddyInfo = node.putArray("guest-buddyinfo");
+      run.guestBuddyInfo().lines().forEach(buddyInfo::add);
+    }
     MigrationStats.Verification verification = stats.verification();
     if (verification == null) {
       node.putNull("verification");

@@ -20,9 +20,13 @@ final class BadInputTest {
         bad("does not fit: /", "incoming", "--memory", "64t"),
         bad("--vcpus -1 is outside 1 to 1024", "migrate", "--vcpus", "-1"),
         bad("'four' is not an int", "migrate", "--vcpus", "four"),
-        bad("valid workloads: idle, compile, hot-set, uniform", "migrate", "--workload", "busy"),
         bad(
-            "its options are content, dirty-rate, in-use, touched",
+            "valid workloads: idle, compile, busy, hot-set, uniform",
+            "migrate",
+            "--workload",
+            "kernel-build"),
+        bad(
+            "its options are content, dirty-rate, in-use, profile, touched",
             "migrate",
             "--workload-option",
             "x=1"),

@@ -54,7 +54,7 @@ final class CodecFiguresReportTest {
             new MigrationStats.Verification(10, 0),
             List.of(),
             null);
-    return new RunResult("xbzrle", List.of("xbzrle"), stats, List.of());
+    return new RunResult("xbzrle", List.of("xbzrle"), stats, List.of(), null);
   }
 
   @Test

@@ -202,7 +202,8 @@ final class JsonOutputTest {
 
   private static JsonNode json(MigrationStats stats, GuestSpec spec) throws Exception {
     return JSON.readTree(
-        StatsJson.of(new RunResult("legacy", List.of(), stats, List.of()), spec, "in-process"));
+        StatsJson.of(
+            new RunResult("legacy", List.of(), stats, List.of(), null), spec, "in-process"));
   }
 
   private static List<String> names(JsonNode object) {
