@@ -161,7 +161,8 @@ final class FidelityTable {
         "");
 
     boolean busy =
-        scenario.workload().equals("busy") || ref.map(r -> r.churnLegacy() != null).orElse(false);
+        scenario.workload().equals("busy")
+            || guest.map(g -> g.harnessWorkload.equals("busy")).orElse(false);
     if (busy) {
       line(
           size,
@@ -206,7 +207,7 @@ final class FidelityTable {
                     "%.0f → %.0f ms, %s, series' spread %s",
                     s.legacyMillis(),
                     s.hintedMillis(),
-                    FidelityReference.percent(-s.reduction()),
+                    FidelityReference.percent(-s.published()),
                     s.spread().formatChange()),
                 change(qL, qH),
                 s.spread().verdict(oursTime),

@@ -21,8 +21,12 @@ import java.util.Map;
  */
 final class FphHarness {
 
-  /** Where {@code build_guest.py} puts the guest ({@code bench.py}'s {@code WORK}). */
-  static final Path INITRAMFS = Path.of("/tmp/qemu-fph/initramfs.cpio.gz");
+  /**
+   * Where {@code build_guest.py} puts the guest: {@code $WORK/initramfs.cpio.gz}, {@code WORK}
+   * defaulting to {@code /tmp/qemu-fph} as in {@code bench.py}.
+   */
+  static final Path INITRAMFS =
+      Path.of(System.getenv().getOrDefault("WORK", "/tmp/qemu-fph"), "initramfs.cpio.gz");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
