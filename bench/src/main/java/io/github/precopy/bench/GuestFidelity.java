@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.precopy.core.MigrationConfig;
 import io.github.precopy.core.MigrationEngine;
 import io.github.precopy.core.MigrationStats;
+import io.github.precopy.core.MigrationStatus;
 import io.github.precopy.core.PrecopyMigration;
 import io.github.precopy.core.memory.GuestMemory;
 import io.github.precopy.core.transport.DestinationReport;
@@ -456,7 +457,7 @@ public final class GuestFidelity implements Callable<Integer> {
         throw new BenchmarkFailure(what + ": the guest failed: " + guest.failure().get());
       }
       DestinationReport report = null;
-      if (process != null && stats.status() == io.github.precopy.core.MigrationStatus.COMPLETED) {
+      if (process != null && stats.status() == MigrationStatus.COMPLETED) {
         report = process.awaitReport().report();
       }
       try {

@@ -18,7 +18,11 @@ final class FidelityReferenceTest {
   @Test
   void theSpreadOfAReductionRunsFromTheWorstToTheBestPairOfRuns() {
     // 8 GiB used, 300 ms: legacy 14336 [14103-14672], hinted 835 [803-957].
-    Range spread = Range.reduction(Figure.of(14336, 14103, 14672), Figure.of(835, 803, 957));
+    Row row = Guest.USED.row(8 * GIB, 300).orElseThrow();
+    assertThat(row.totalLegacy()).isEqualTo(Figure.of(14336, 14103, 14672));
+    assertThat(row.totalHinted()).isEqualTo(Figure.of(835, 803, 957));
+    assertThat(row.mibHinted()).isEqualTo(Figure.of(290, 264, 290));
+    Range spread = row.timeSpread();
 
     assertThat(spread.low()).isCloseTo(1 - 957.0 / 14103, within(1e-12));
     assertThat(spread.high()).isCloseTo(1 - 803.0 / 14672, within(1e-12));
@@ -46,6 +50,15 @@ final class FidelityReferenceTest {
     Row big = Guest.USED.row(8 * GIB, 2000).orElseThrow();
     assertThat(big.hasQuiet()).isFalse();
     assertThat(big.timeSpread()).isEqualTo(Range.reduction(big.totalLegacy(), big.totalHinted()));
+  }
+
+  @Test
+  void busyRowsCarryTheGuestsWorkRate() {
+    Row busy = Guest.BUSY.row(8 * GIB, 2000).orElseThrow();
+    assertThat(busy.churnLegacy().ratio()).isEqualTo(Figure.of(0.70, 0.67, 0.77));
+    assertThat(busy.churnHinted().ratio()).isEqualTo(Figure.of(0.46, 0.16, 0.51));
+    assertThat(busy.syncsHinted()).isEqualTo(Figure.of(6, 3, 7));
+    assertThat(Guest.IDLE.row(8 * GIB, 2000).orElseThrow().churnLegacy()).isNull();
   }
 
   @Test
