@@ -31,5 +31,11 @@
  * {@link io.github.precopy.bench.DowntimeMatrix} (whether the downtime limit is kept) and {@link
  * io.github.precopy.bench.AutoConvergeComparison} (a guest that outpaces its link, without and with
  * auto-converge). They use the engine's public API only.
+ *
+ * <p>{@link io.github.precopy.bench.GuestFidelity} runs simulated guest scenarios without and with
+ * {@code free-page-hint} and prints their figures next to real QEMU's with a real Linux guest
+ * ({@code ../shared/reference/qemu-fph-anchor.md}, embedded in {@link
+ * io.github.precopy.bench.FidelityReference}), and with {@code --qemu} next to the QEMU harness run
+ * in the same invocation.
  */
 package io.github.precopy.bench;

@@ -36,6 +36,7 @@ final class ToolCommandLineTest {
       case "WriteTrackingComparison" -> new WriteTrackingComparison();
       case "DirtyTrackingComparison" -> new DirtyTrackingComparison();
       case "QemuSideBySide" -> new QemuSideBySide();
+      case "GuestFidelity" -> new GuestFidelity();
       default -> new LoopbackDestination();
     };
   }
@@ -73,7 +74,8 @@ final class ToolCommandLineTest {
         "CompressionComparison",
         "WriteTrackingComparison",
         "DirtyTrackingComparison",
-        "QemuSideBySide"
+        "QemuSideBySide",
+        "GuestFidelity"
       })
   void anUnknownOptionIsRejectedBeforeAnythingRuns(String name) {
     int exitCode = run(tool(name), "--memroy", "1g");
@@ -133,7 +135,10 @@ final class ToolCommandLineTest {
         "DirtyTrackingComparison|--workloads|build|--workloads: unknown workload 'build'; valid"
             + " workloads: idle, compile, hot-set, uniform, sparse-writes",
         "QemuSideBySide|--rounds|0|--rounds must be >= 1",
-        "QemuSideBySide|--channels|0|--channels takes 1 to 64, got 0"
+        "QemuSideBySide|--channels|0|--channels takes 1 to 64, got 0",
+        "GuestFidelity|--runs|0|--runs must be >= 1",
+        "GuestFidelity|--transport|udp|--transport takes tcp or in-process, got udp",
+        "GuestFidelity|--scenarios|x=idle;x=idle|--scenarios: label 'x' twice"
       })
   void aValueOutsideTheChoicesIsOneLineBeforeAnythingRuns(
       String name, String option, String value, String message) {
