@@ -192,6 +192,29 @@ final class FidelityTable {
           ref,
           true,
           q.hinted(FphHarness.Run::workRatio));
+      Figure runningLegacy = o.legacy(GuestFidelity.Run::runningWorkRatio);
+      Figure runningHinted = o.hinted(GuestFidelity.Run::runningWorkRatio);
+      line(
+          size,
+          limit,
+          "guest work while it ran (downtime left out) / before: legacy / hinted",
+          slash(runningLegacy, runningHinted, 2),
+          NONE,
+          NONE,
+          "",
+          "");
+      double quotient = runningHinted.median() / runningLegacy.median();
+      line(
+          size,
+          limit,
+          "hinted / legacy work while it ran (seed: no slowdown, within 2 %)",
+          String.format(java.util.Locale.ROOT, "%.3f", quotient),
+          NONE,
+          NONE,
+          quotient >= 0.98
+              ? "within 2 %"
+              : String.format(java.util.Locale.ROOT, "lower by %.1f %%", 100 * (1 - quotient)),
+          "");
     }
 
     Optional<FidelityReference.Seed> seed = guest.map(g -> g.seed).filter(s -> s != null);

@@ -236,6 +236,12 @@ public final class GuestFidelity implements Callable<Integer> {
     double workRatio() {
       return duringBytesPerSecond / baselineBytesPerSecond;
     }
+
+    /** The work rate while the guest ran during the migration (the downtime left out) / before. */
+    double runningWorkRatio() {
+      double running = Math.max(1, totalMillis - downtimeMillis);
+      return workRatio() * totalMillis / running;
+    }
   }
 
   public static void main(String[] args) {

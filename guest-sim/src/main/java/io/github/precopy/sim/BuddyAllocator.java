@@ -28,8 +28,15 @@ import java.util.function.LongUnaryOperator;
  * tail, to be merged rather than handed out (Linux's {@code buddy_merge_likely}); the initial
  * blocks are handed out lowest address first. Freeing merges a block with its free buddy,
  * repeatedly, so freeing everything restores the initial blocks. Nothing is zeroed: a freed page
- * keeps its stale contents. There is no watermark and no reclaim inside {@link #allocate}: it fails
- * at once when no block is large enough (as with {@code __GFP_NORETRY} and no reclaim flags).
+ * keeps its stale contents. An allocation fails at once when no block is large enough; it never
+ * waits.
+ *
+ * <p>Watermarks, as Linux computes them for one zone ({@code min_free_kbytes} = sqrt(16 × KiB of
+ * memory), low = min + max(min / 4, 0.1 % of memory), high = low + the same): {@link
+ * #allocateDiscardable} leaves the low watermark free, as the balloon driver's allocation without
+ * reclaim flags does; {@link #allocate} and {@link #allocateUnmovable} may take every page, and
+ * when one leaves less than the low watermark free, the calling thread then runs the shrinkers
+ * ({@link #reclaim}) until the high watermark is free again: the work kswapd does.
  *
  * <p>Grouping by mobility, as Linux's anti-fragmentation: memory is divided into pageblocks of
  * {@code 2^}{@link #PAGEBLOCK_ORDER} pages (2 MiB), each of one migrate type, movable (user memory
@@ -87,6 +94,8 @@ public final class BuddyAllocator {
   private final int[][] freeTail = new int[2][MAX_ORDER + 1];
   private final long[][] freeCount = new long[2][MAX_ORDER + 1];
   private final long totalPages;
+  private final long lowWatermark;
+  private final long highWatermark;
   private final Object lock = new Object();
   private final List<LongUnaryOperator> shrinkers = new CopyOnWriteArrayList<>();
   private long freePages;
@@ -105,6 +114,10 @@ public final class BuddyAllocator {
           "guest memory of " + total + " pages is too large for the allocator (max 2^31 - 1)");
     }
     totalPages = total;
+    long minPages = Math.max(128, Math.min(262_144, (long) Math.sqrt(total * 4.0 * 16))) / 4;
+    long step = Math.max(minPages / 4, total * 10 / 10_000);
+    lowWatermark = minPages + step;
+    highWatermark = lowWatermark + step;
     firstPage = new int[blocks.size()];
     pageCount = new int[blocks.size()];
     blockAddress = new long[blocks.size()];
@@ -142,7 +155,7 @@ public final class BuddyAllocator {
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocate(int order) {
-    return allocate(order, IN_USE, MOVABLE);
+    return reclaimBelowLow(allocate(order, IN_USE, MOVABLE));
   }
 
   /**
@@ -154,7 +167,16 @@ public final class BuddyAllocator {
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocateUnmovable(int order) {
-    return allocate(order, IN_USE, UNMOVABLE);
+    return reclaimBelowLow(allocate(order, IN_USE, UNMOVABLE));
+  }
+
+  /** kswapd: after an allocation that left less than the low watermark free, reclaims to high. */
+  private long reclaimBelowLow(long address) {
+    long free = freePages();
+    if (free < lowWatermark && !shrinkers.isEmpty()) {
+      reclaim(highWatermark - free);
+    }
+    return address;
   }
 
   /**
@@ -165,11 +187,17 @@ public final class BuddyAllocator {
    * memory. Free it with {@link #free} as any other block.
    *
    * @return the block's guest-physical address, or -1 if no free block of that order or larger is
-   *     left
+   *     left or taking it would leave less than the low watermark free
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocateDiscardable(int order) {
-    return allocate(order, IN_USE | DISCARDABLE, UNMOVABLE);
+    checkOrder(order);
+    synchronized (lock) {
+      if (freePages - (1L << order) < lowWatermark) {
+        return -1;
+      }
+      return allocate(order, IN_USE | DISCARDABLE, UNMOVABLE);
+    }
   }
 
   private long allocate(int order, int kind, int type) {
@@ -355,6 +383,11 @@ public final class BuddyAllocator {
       text.append(System.lineSeparator());
     }
     return text.toString();
+  }
+
+  /** The low watermark in pages: {@link #allocateDiscardable} leaves this many free. */
+  public long lowWatermark() {
+    return lowWatermark;
   }
 
   /** Number of pages the allocator manages: every page of the guest memory. */

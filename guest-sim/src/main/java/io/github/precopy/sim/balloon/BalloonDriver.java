@@ -23,11 +23,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>On every config interrupt the driver re-reads the command id. A new id (not STOP, not DONE,
  * not the id of its last round) starts a round on the driver's own thread (the {@code balloon-wq}
  * workqueue, a daemon): it sends the id, then allocates blocks of {@link #HINT_BLOCK_ORDER} (4 MiB)
- * from the {@link BuddyAllocator} until the allocator refuses, reporting each block to the device,
- * and then sends STOP. It keeps one queue slot free for the STOP; when the queue is fuller than
- * that it gives the block back and retries. A round ends early when the command id changes (STOP,
- * DONE or a newer id). The driver holds every block it reported, across rounds, until the device
- * says DONE, then frees them all.
+ * from the {@link BuddyAllocator} until the allocator refuses (it leaves its low watermark free, as
+ * Linux's allocation without reclaim flags does), reporting each block to the device, and then
+ * sends STOP. It keeps one queue slot free for the STOP; when the queue is fuller than that it
+ * gives the block back and retries. A round ends early when the command id changes (STOP, DONE or a
+ * newer id). The driver holds every block it reported, across rounds, until the device says DONE,
+ * then frees them all.
  *
  * <p>Held blocks are allocated as discardable ({@link BuddyAllocator#allocateDiscardable}): the
  * guest never reads them while the driver holds them, so they do not count as in use at switch-over
