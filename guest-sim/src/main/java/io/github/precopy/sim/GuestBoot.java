@@ -15,8 +15,8 @@ import java.util.concurrent.CountDownLatch;
  *
  * <ol>
  *   <li>vCPU 0 allocates the kernel's footprint, unmovable ({@link #kernelPages}): the memory map
- *       and the kernel's own memory, written, and on guests above 3.5 GiB the 64 MiB software I/O
- *       bounce buffer, never written;
+ *       and the kernel's own memory, most of it written, and on guests above 3.5 GiB the 64 MiB
+ *       software I/O bounce buffer, never written;
  *   <li>each vCPU sets up the workload's own memory (a working set) and its part of {@code in-use}
  *       (processes that stay), movable and written;
  *   <li>profile {@code used}: each vCPU writes its part of {@code touched} times the memory then
@@ -73,9 +73,8 @@ final class GuestBoot {
   static final long PAGES_PER_PAGE_TABLE = 512;
 
   private static final long MIB_PAGES = (1L << 20) / GuestMemory.PAGE_SIZE;
-  private static final long KERNEL_FIXED_PAGES = 87 * MIB_PAGES;
-  private static final long KERNEL_PAGES_PER_GIB = 3 * MIB_PAGES;
-  private static final long GIB_PAGES = 1024 * MIB_PAGES;
+  private static final long KERNEL_WRITTEN_PAGES = 79 * MIB_PAGES;
+  private static final long KERNEL_ZERO_PAGES = 8 * MIB_PAGES;
   private static final long BOUNCE_BUFFER_PAGES = 64 * MIB_PAGES;
   private static final long BOUNCE_BUFFER_ABOVE_PAGES = 3584 * MIB_PAGES;
   private static final long BARRIER_POLL_NANOS = 1_000_000;
@@ -107,23 +106,29 @@ final class GuestBoot {
   }
 
   /**
-   * The kernel's footprint in a guest of {@code totalPages}: the memory map (64 bytes per page) and
-   * 87 MiB plus 3 MiB per GiB of kernel memory, written, at most an eighth of the guest in all;
-   * plus, above 3.5 GiB, the 64 MiB bounce buffer. Fitted to the reference guest (Debian 6.1 with a
-   * busybox initramfs under QEMU 7.2): 2 GiB has 125 MiB and 8 GiB 303 MiB not free.
+   * The kernel's footprint in a guest of {@code totalPages}: written, the memory map (64 bytes per
+   * page) and 79 MiB plus 1.7 MiB per GiB of kernel memory; allocated but never written (zero), 8
+   * MiB plus 1.3 MiB per GiB, and above 3.5 GiB the 64 MiB bounce buffer; at most an eighth of a
+   * small guest, the written part first. Fitted to the reference guest (Debian 6.1 with a busybox
+   * initramfs under QEMU 7.2): 125 MiB not free at 2 GiB and 303 MiB at 8 GiB, of which QEMU sent
+   * about 114 and 220 MiB as data (its legacy idle runs, less 9 bytes per zero page).
    */
   static long kernelPages(long totalPages) {
-    return kernelWrittenPages(totalPages) + bounceBufferPages(totalPages);
+    return kernelWrittenPages(totalPages) + kernelZeroPages(totalPages);
   }
 
-  private static long kernelWrittenPages(long totalPages) {
-    long pages =
-        totalPages / 64 + KERNEL_FIXED_PAGES + KERNEL_PAGES_PER_GIB * totalPages / GIB_PAGES;
+  /** The written part of {@link #kernelPages}. */
+  static long kernelWrittenPages(long totalPages) {
+    long pages = totalPages / 64 + KERNEL_WRITTEN_PAGES + totalPages * 17 / 10 / 1024;
     return Math.min(pages, totalPages / 8);
   }
 
-  private static long bounceBufferPages(long totalPages) {
-    return totalPages > BOUNCE_BUFFER_ABOVE_PAGES ? BOUNCE_BUFFER_PAGES : 0;
+  private static long kernelZeroPages(long totalPages) {
+    long pages =
+        KERNEL_ZERO_PAGES
+            + totalPages * 13 / 10 / 1024
+            + (totalPages > BOUNCE_BUFFER_ABOVE_PAGES ? BOUNCE_BUFFER_PAGES : 0);
+    return Math.min(pages, totalPages / 8 - kernelWrittenPages(totalPages));
   }
 
   /**
@@ -239,7 +244,7 @@ final class GuestBoot {
     BuddyAllocator allocator = cpu.allocator();
     long total = allocator.totalPages();
     allocateUnmovable(cpu, kernel, kernelWrittenPages(total), true);
-    allocateUnmovable(cpu, new BlockList(), bounceBufferPages(total), false);
+    allocateUnmovable(cpu, new BlockList(), kernelZeroPages(total), false);
   }
 
   private static void allocateUnmovable(Vcpu cpu, BlockList blocks, long pages, boolean write) {

@@ -45,13 +45,14 @@ import java.util.List;
  * The boot leaves memory as the real Linux guests of {@code ../shared/reference/qemu-fph-anchor.md}
  * have it at the migration point (Debian 6.1 with a busybox initramfs under QEMU 7.2, measured on
  * this kind of machine). vCPU 0 first allocates the kernel's footprint: the memory map (64 bytes
- * per 4 KiB page) and 87 MiB plus 3 MiB per GiB of kernel memory, written, and above 3.5 GiB the 64
- * MiB software I/O bounce buffer, never written (the reference: 125 MiB not free at 2 GiB, 303 MiB
- * at 8 GiB). Then each vCPU sets up the workload's own memory (working set, area, buffer) and its
- * part of {@code in-use}; then, with profile {@code used}, writes its part of the fill and, once
- * every vCPU has, frees it. Kernel allocations (the footprint, page tables) are unmovable and the
- * buddy allocator groups them by mobility as Linux does, so free memory ends in whole 4 MiB blocks
- * (about 99 % of it, as the reference's {@code /proc/buddyinfo}).
+ * per 4 KiB page) and 79 MiB plus 1.7 MiB per GiB of kernel memory, written; 8 MiB plus 1.3 MiB per
+ * GiB allocated but never written, and above 3.5 GiB the 64 MiB software I/O bounce buffer, never
+ * written (the reference: 125 MiB not free at 2 GiB, 303 MiB at 8 GiB, of which QEMU sent about 114
+ * and 220 MiB as data). Then each vCPU sets up the workload's own memory (working set, area,
+ * buffer) and its part of {@code in-use}; then, with profile {@code used}, writes its part of the
+ * fill and, once every vCPU has, frees it. Kernel allocations (the footprint, page tables) are
+ * unmovable and the buddy allocator groups them by mobility as Linux does, so free memory ends in
+ * whole 4 MiB blocks (about 99 % of it, as the reference's {@code /proc/buddyinfo}).
  *
  * <ul>
  *   <li>{@code profile} = {@code used}: what free memory holds when the workload starts. {@code

@@ -100,7 +100,7 @@ final class PageContentTest {
           .as("all-zero pages are only those the boot did not touch")
           .isEqualTo(
               guest.allocator().totalPages()
-                  - GuestBoot.kernelPages(guest.allocator().totalPages())
+                  - GuestBoot.kernelWrittenPages(guest.allocator().totalPages())
                   - (long) (0.8 * guest.allocator().totalPages()));
     }
   }
