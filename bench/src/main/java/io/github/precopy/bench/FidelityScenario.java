@@ -16,7 +16,7 @@ record FidelityScenario(String label, String workload, WorkloadOptions options) 
 
   /** The default scenarios, separated by {@code ;}. */
   static final String DEFAULTS =
-      "idle-fresh=idle:profile=fresh;used=idle:profile=used;busy=busy;"
+      "idle-fresh=idle:profile=fresh;used=idle:profile=used;busy=busy:profile=fresh;"
           + "seed-idle=idle:profile=used;seed-compile=busy:profile=used";
 
   /**

@@ -44,7 +44,8 @@ final class FidelityScenarioTest {
         .containsExactly("idle", "idle", "busy", "idle", "busy");
     assertThat(defaults)
         .extracting(s -> s.options().toString())
-        .containsExactly("profile=fresh", "profile=used", "", "profile=used", "profile=used");
+        .containsExactly(
+            "profile=fresh", "profile=used", "profile=fresh", "profile=used", "profile=used");
     assertThat(defaults)
         .extracting(s -> s.reference().orElseThrow())
         .containsExactly(
@@ -86,7 +87,7 @@ final class FidelityScenarioTest {
     assertThat(err.toString().lines().findFirst())
         .hasValue(
             "GuestFidelity: --scenarios: scenario 'b': unknown workload 'nosuch'; valid"
-                + " workloads: idle, compile, hot-set, uniform, sparse-writes");
+                + " workloads: idle, compile, busy, hot-set, uniform, sparse-writes");
     assertThat(err.toString()).doesNotContain("\tat ");
   }
 

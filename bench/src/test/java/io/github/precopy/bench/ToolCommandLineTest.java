@@ -133,7 +133,7 @@ final class ToolCommandLineTest {
         "WriteTrackingComparison|--repeats|0|--repeats must be >= 1",
         "DirtyTrackingComparison|--runs|0|--runs must be >= 1",
         "DirtyTrackingComparison|--workloads|build|--workloads: unknown workload 'build'; valid"
-            + " workloads: idle, compile, hot-set, uniform, sparse-writes",
+            + " workloads: idle, compile, busy, hot-set, uniform, sparse-writes",
         "QemuSideBySide|--rounds|0|--rounds must be >= 1",
         "QemuSideBySide|--channels|0|--channels takes 1 to 64, got 0",
         "GuestFidelity|--runs|0|--runs must be >= 1",
