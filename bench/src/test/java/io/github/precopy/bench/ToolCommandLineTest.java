@@ -120,7 +120,7 @@ final class ToolCommandLineTest {
         "DowntimeMatrix|--transports|udp|--transports takes in-process and tcp, got udp",
         "DowntimeMatrix|--capabilities|auto-converge|--capabilities takes none and free-page-hint,"
             + " got auto-converge",
-        "DowntimeMatrix|--workloads|build|--workloads takes idle, compile, hot-set, uniform,"
+        "DowntimeMatrix|--workloads|build|--workloads takes idle, compile, busy, hot-set, uniform,"
             + " sparse-writes, got build",
         "XbzrleComparison|--runs|0|--runs must be >= 1",
         "XbzrleComparison|--stalled-syncs|0|--stalled-syncs must be >= 1",
