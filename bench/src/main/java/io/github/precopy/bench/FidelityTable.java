@@ -20,6 +20,12 @@ import java.util.function.ToDoubleFunction;
  */
 final class FidelityTable {
 
+  /**
+   * The length of the seed's guest job: its Linux compile took about 5 minutes (4 min 56 s hinted,
+   * 5 min 3 s legacy) with one migration during it.
+   */
+  static final double SEED_JOB_MILLIS = 300_000;
+
   private static final double MIB = 1 << 20;
   private static final String NONE = "–";
 
@@ -203,17 +209,23 @@ final class FidelityTable {
           NONE,
           "",
           "");
-      double window = o.legacy(GuestFidelity.Run::totalMillis).median();
-      double legacyWork =
-          window - lostLegacy.median() - o.legacy(GuestFidelity.Run::downtimeMillis).median();
-      double hintedWork =
-          window - lostHinted.median() - o.hinted(GuestFidelity.Run::downtimeMillis).median();
-      double quotient = hintedWork / legacyWork;
+      double legacyLost = lostLegacy.median() + o.legacy(GuestFidelity.Run::downtimeMillis).median();
+      double hintedLost = lostHinted.median() + o.hinted(GuestFidelity.Run::downtimeMillis).median();
       line(
           size,
           limit,
-          "hinted / legacy work over the legacy run's time (seed: no slowdown, within 2 %)",
-          String.format(java.util.Locale.ROOT, "%.3f", quotient),
+          "guest work lost to the migration (while it ran and paused), ms: legacy / hinted",
+          String.format(java.util.Locale.ROOT, "%.0f / %.0f", legacyLost, hintedLost),
+          NONE,
+          NONE,
+          "",
+          "");
+      double quotient = (SEED_JOB_MILLIS - hintedLost) / (SEED_JOB_MILLIS - legacyLost);
+      line(
+          size,
+          limit,
+          "hinted / legacy work rate of a 5-minute job migrated once (seed: compile, within 2 %)",
+          String.format(java.util.Locale.ROOT, "%.4f", quotient),
           NONE,
           NONE,
           quotient >= 0.98

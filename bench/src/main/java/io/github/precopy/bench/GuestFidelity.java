@@ -55,9 +55,9 @@ import picocli.CommandLine.Spec;
  * and during / baseline. Because a migration of ours lasts well under a second, during / baseline
  * mostly measures how much of it is downtime; so it also prints the work the guest lost while it
  * ran (what it would have written at its baseline rate outside the downtime, less what it wrote, in
- * milliseconds of its own time), and hinted over legacy work in a window as long as the legacy
- * run's total time (the hinted guest running on at its baseline rate after its shorter migration,
- * as it would at the destination): the seed's "no slowdown of the guest's own work".
+ * milliseconds of its own time), the work lost to the migration in all (that plus the downtime),
+ * and the seed's "no slowdown of the guest's own work" as the seed measured it, on a job: the work
+ * rate of a 5-minute job (the seed's compile) migrated once, hinted over legacy.
  *
  * <p>Each migration runs at unlimited bandwidth with the engine's convergence rule, must complete
  * within {@code --timeout} and be verified (source digest of every page in use compared at the
