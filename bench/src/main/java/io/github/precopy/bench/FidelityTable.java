@@ -209,8 +209,10 @@ final class FidelityTable {
           NONE,
           "",
           "");
-      double legacyLost = lostLegacy.median() + o.legacy(GuestFidelity.Run::downtimeMillis).median();
-      double hintedLost = lostHinted.median() + o.hinted(GuestFidelity.Run::downtimeMillis).median();
+      double legacyLost =
+          lostLegacy.median() + o.legacy(GuestFidelity.Run::downtimeMillis).median();
+      double hintedLost =
+          lostHinted.median() + o.hinted(GuestFidelity.Run::downtimeMillis).median();
       line(
           size,
           limit,
