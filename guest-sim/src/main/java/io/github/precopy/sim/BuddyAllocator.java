@@ -172,9 +172,11 @@ public final class BuddyAllocator {
 
   /** kswapd: after an allocation that left less than the low watermark free, reclaims to high. */
   private long reclaimBelowLow(long address) {
-    long free = freePages();
-    if (free < lowWatermark && !shrinkers.isEmpty()) {
-      reclaim(highWatermark - free);
+    if (!shrinkers.isEmpty()) {
+      long free = freePages();
+      if (free < lowWatermark) {
+        reclaim(highWatermark - free);
+      }
     }
     return address;
   }
@@ -279,12 +281,12 @@ public final class BuddyAllocator {
       int s = state[p] & 0xFF;
       int k = s & ORDER_BITS;
       if ((s & FREE) != 0) {
-        if (((s & UNMOVABLE_BIT) != 0 ? UNMOVABLE : MOVABLE) != type) {
+        if (headType(p) != type) {
           unlink(p, k);
           pushFree(p, k, type);
         }
         alike += 1 << k;
-      } else if (((s & UNMOVABLE_BIT) != 0 ? UNMOVABLE : MOVABLE) == type) {
+      } else if (headType(p) == type) {
         alike += 1 << k;
       }
       p += 1 << k;
@@ -318,8 +320,7 @@ public final class BuddyAllocator {
       int k = order;
       while (k < MAX_ORDER) {
         int buddy = relative ^ (1 << k);
-        if (buddy >= pageCount[id]
-            || (state[first + buddy] & ~UNMOVABLE_BIT & 0xFF) != (FREE | k)) {
+        if (buddy >= pageCount[id] || !isFreeHead(first + buddy, k)) {
           break;
         }
         unlink(first + buddy, k);
@@ -459,8 +460,7 @@ public final class BuddyAllocator {
     }
     int parent = relative & ~(1 << order);
     int parentBuddy = parent ^ (1 << (order + 1));
-    return parentBuddy < pageCount[id]
-        && (state[firstPage[id] + parentBuddy] & ~UNMOVABLE_BIT & 0xFF) == (FREE | (order + 1));
+    return parentBuddy < pageCount[id] && isFreeHead(firstPage[id] + parentBuddy, order + 1);
   }
 
   /** Puts a free block at the tail of its list: handed out after every other block there. */
@@ -508,6 +508,11 @@ public final class BuddyAllocator {
     }
     state[page] = 0;
     freeCount[type][order]--;
+  }
+
+  /** Whether {@code page} heads a free block of exactly {@code order}, on either type's list. */
+  private boolean isFreeHead(int page, int order) {
+    return (state[page] & ~UNMOVABLE_BIT & 0xFF) == (FREE | order);
   }
 
   private int headType(int page) {

@@ -273,7 +273,7 @@ final class GuestBoot {
    * Writes {@code pages} of movable memory into {@code fill} in the largest blocks free, with the
    * page tables mapping them, as a program writing a large mapping; stops early if memory runs out.
    */
-  static void fill(Vcpu cpu, long pages, BlockList fill, BlockList pageTables) {
+  private static void fill(Vcpu cpu, long pages, BlockList fill, BlockList pageTables) {
     long end = fill.pages() + pages;
     while (fill.pages() < end) {
       int got =
