@@ -9,7 +9,8 @@ import java.util.Optional;
  * time): real QEMU 7.2 and a real Linux guest on this kind of machine, from {@code
  * ../shared/reference/qemu-fph-anchor.md} (measured 2026-12-02 with {@code
  * ../shared/anchors/qemu-fph/}: TCG, 4 vCPUs, {@code init_on_alloc=0}, 3 runs each, legacy and
- * hinted alternating), and the published QEMU v7 free-page-hint series (8 GiB KVM guest).
+ * hinted alternating; and its {@code init_on_alloc=1} runs, medians only), and the published QEMU
+ * v7 free-page-hint series (8 GiB KVM guest).
  *
  * <p>The spread of a reduction is computed from the runs' ranges as {@code [1 − hintedMax /
  * legacyMin, 1 − hintedMin / legacyMax]}: the least and the most any hinted run saved against any
@@ -168,48 +169,118 @@ final class FidelityReference {
   }
 
   /**
-   * A row of the published QEMU v7 series (8 GiB KVM guest): median total time legacy and hinted,
-   * the reduction as published (which is not always these medians' own, e.g. idle 1769 → 271 ms is
-   * published as −86 %), and the series' own spread of the reduction.
+   * A row known by its medians only: the published QEMU v7 series (8 GiB KVM guest; compared with
+   * every case) or the reference's {@code init_on_alloc=1} runs (one size, 2 s limit, 3 runs each):
+   * median total time legacy and hinted, the reduction as published (which is not always these
+   * medians' own, e.g. idle 1769 → 271 ms is published as −86 %), and its spread where one was
+   * published (else null).
+   *
+   * @param sizeMib the guest size it was measured at, 0 to compare it with every size
+   * @param limitMillis the downtime limit it was measured at, 0 to compare it with every limit
    */
-  record Seed(
-      String name, double legacyMillis, double hintedMillis, double published, Range spread) {}
+  record Published(
+      String name,
+      String setting,
+      int sizeMib,
+      int limitMillis,
+      double legacyMillis,
+      double hintedMillis,
+      double published,
+      Range spread) {
+
+    /** A row of the reference's medians, its reduction their own, without a spread. */
+    static Published medians(
+        String name, String setting, int sizeMib, int limitMillis, double legacy, double hinted) {
+      return new Published(
+          name, setting, sizeMib, limitMillis, legacy, hinted, 1 - hinted / legacy, null);
+    }
+
+    boolean applies(long sizeBytes, long limit) {
+      return (sizeMib == 0 || (long) sizeMib << 20 == sizeBytes)
+          && (limitMillis == 0 || limitMillis == limit);
+    }
+
+    /**
+     * "within", "outside by N points" of the spread, or without one, "N points from the median".
+     */
+    String verdict(double reduction) {
+      if (spread != null) {
+        return spread.verdict(reduction);
+      }
+      long points = Math.abs(Math.round(reduction * 100) - Math.round(published * 100));
+      return points + (points == 1 ? " point" : " points") + " from the median";
+    }
+  }
+
+  private static final String INIT_ON_ALLOC = "QEMU 7.2 TCG, init_on_alloc=1";
 
   /**
-   * The guest behind a scenario: a reference workload of the QEMU table and, for the published
-   * seed, its row. A scenario's label picks it: {@code idle}, {@code used} and {@code busy} (or a
-   * label starting with one of them and {@code -}, e.g. {@code idle-fresh}), {@code seed-idle} and
-   * {@code seed-compile}; the seed rows are compared with the QEMU harness's {@code used} and
-   * {@code busy} guests, the nearest it has (an idle guest that has run; a churn, not a compile).
+   * The guest behind a scenario: a reference workload of the QEMU table, the kernel arguments the
+   * harness boots it with, and any rows known by their medians. A scenario's label picks it: {@code
+   * idle}, {@code used} and {@code busy} (or a label starting with one of them and {@code -}, e.g.
+   * {@code idle-fresh}), and exactly {@code seed-idle}, {@code seed-compile}, {@code zeroing-idle}
+   * or {@code zeroing-used}. The seed rows are compared with the QEMU harness's {@code used} and
+   * {@code busy} guests, the nearest it has (an idle guest that has run; a churn, not a compile);
+   * the zeroing rows are its idle and used guests booted with {@code init_on_alloc=1}.
    */
   enum Guest {
-    IDLE("idle", "idle", null),
-    USED("used", "used", null),
-    BUSY("busy", "busy", null),
-    SEED_IDLE("seed-idle", "used", new Seed("idle", 1769, 271, 0.86, new Range(0.77, 0.86))),
+    IDLE("idle", "idle", "init_on_alloc=0", List.of()),
+    USED("used", "used", "init_on_alloc=0", List.of()),
+    BUSY("busy", "busy", "init_on_alloc=0", List.of()),
+    SEED_IDLE(
+        "seed-idle",
+        "used",
+        "init_on_alloc=0",
+        List.of(
+            new Published("seed idle", "8 GiB KVM", 0, 0, 1769, 271, 0.86, new Range(0.77, 0.86)))),
     SEED_COMPILE(
-        "seed-compile", "busy", new Seed("compile", 2634, 1265, 0.51, new Range(0.44, 0.52)));
+        "seed-compile",
+        "busy",
+        "init_on_alloc=0",
+        List.of(
+            new Published(
+                "seed compile", "8 GiB KVM", 0, 0, 2634, 1265, 0.51, new Range(0.44, 0.52)))),
+    ZEROING_IDLE(
+        "zeroing-idle",
+        "idle",
+        "init_on_alloc=1",
+        List.of(
+            Published.medians("idle", INIT_ON_ALLOC, 2048, 2000, 439, 673),
+            Published.medians("idle", INIT_ON_ALLOC, 8192, 2000, 1125, 1673))),
+    ZEROING_USED(
+        "zeroing-used",
+        "used",
+        "init_on_alloc=1",
+        List.of(
+            Published.medians("used", INIT_ON_ALLOC, 2048, 2000, 4009, 1758),
+            Published.medians("used", INIT_ON_ALLOC, 8192, 2000, 15739, 5471)));
 
     final String label;
     final String harnessWorkload;
-    final Seed seed;
+    final String harnessAppend;
+    final List<Published> published;
 
-    Guest(String label, String harnessWorkload, Seed seed) {
+    Guest(String label, String harnessWorkload, String harnessAppend, List<Published> published) {
       this.label = label;
       this.harnessWorkload = harnessWorkload;
-      this.seed = seed;
+      this.harnessAppend = harnessAppend;
+      this.published = published;
+    }
+
+    /** Whether the QEMU table has rows of this guest (else only {@link #published}). */
+    boolean inTable() {
+      return published.isEmpty();
     }
 
     /** The guest a scenario's label names; empty for a label of no reference. */
     static Optional<Guest> forLabel(String label) {
       for (Guest guest : values()) {
-        if (guest.seed != null && label.equals(guest.label)) {
+        if (!guest.inTable() && label.equals(guest.label)) {
           return Optional.of(guest);
         }
       }
       for (Guest guest : values()) {
-        if (guest.seed == null
-            && (label.equals(guest.label) || label.startsWith(guest.label + "-"))) {
+        if (guest.inTable() && (label.equals(guest.label) || label.startsWith(guest.label + "-"))) {
           return Optional.of(guest);
         }
       }
@@ -218,6 +289,9 @@ final class FidelityReference {
 
     /** The QEMU table's row of this guest's harness workload, if the reference has one. */
     Optional<Row> row(long sizeBytes, long limitMillis) {
+      if (!inTable()) {
+        return Optional.empty();
+      }
       return ROWS.stream()
           .filter(
               r ->
@@ -225,6 +299,11 @@ final class FidelityReference {
                       && r.limitMillis() == limitMillis
                       && r.workload().equals(harnessWorkload))
           .findFirst();
+    }
+
+    /** The rows known by their medians that apply to a case of this size and limit. */
+    List<Published> published(long sizeBytes, long limitMillis) {
+      return published.stream().filter(p -> p.applies(sizeBytes, limitMillis)).toList();
     }
   }
 

@@ -17,7 +17,9 @@ record FidelityScenario(String label, String workload, WorkloadOptions options) 
   /** The default scenarios, separated by {@code ;}. */
   static final String DEFAULTS =
       "idle-fresh=idle:profile=fresh;used=idle:profile=used;busy=busy:profile=fresh;"
-          + "seed-idle=idle:profile=used;seed-compile=busy:profile=used";
+          + "seed-idle=idle:profile=used;seed-compile=busy:profile=used;"
+          + "zeroing-idle=idle:profile=fresh,init-on-alloc=on;"
+          + "zeroing-used=idle:profile=used,init-on-alloc=on";
 
   /**
    * Reads {@code label=workload[:options]}.

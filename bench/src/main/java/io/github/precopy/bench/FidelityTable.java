@@ -68,7 +68,7 @@ final class FidelityTable {
       long limit,
       List<GuestFidelity.Run> ours,
       List<FphHarness.Run> now) {
-    Optional<Row> ref = guest.filter(g -> g.seed == null).flatMap(g -> g.row(size, limit));
+    Optional<Row> ref = guest.flatMap(g -> g.row(size, limit));
     List<FphHarness.Run> counted = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     if (now != null) {
@@ -236,24 +236,24 @@ final class FidelityTable {
           "");
     }
 
-    Optional<FidelityReference.Seed> seed = guest.map(g -> g.seed).filter(s -> s != null);
-    seed.ifPresent(
-        s ->
-            line(
-                size,
-                limit,
-                "seed (" + s.name() + ", 8 GiB KVM): total time change",
-                FidelityReference.percent(-oursTime),
-                String.format(
-                    java.util.Locale.ROOT,
-                    "%.0f → %.0f ms, %s, series' spread %s",
-                    s.legacyMillis(),
-                    s.hintedMillis(),
-                    FidelityReference.percent(-s.published()),
-                    s.spread().formatChange()),
-                change(qL, qH),
-                s.spread().verdict(oursTime),
-                qL == null || qH == null ? NONE : Range.reduction(qL, qH).verdict(oursTime)));
+    for (FidelityReference.Published p :
+        guest.map(g -> g.published(size, limit)).orElse(List.of())) {
+      line(
+          size,
+          limit,
+          p.name() + " (" + p.setting() + "): total time change",
+          FidelityReference.percent(-oursTime),
+          String.format(
+              java.util.Locale.ROOT,
+              "%.0f → %.0f ms, %s%s",
+              p.legacyMillis(),
+              p.hintedMillis(),
+              FidelityReference.percent(-p.published()),
+              p.spread() == null ? "" : ", series' spread " + p.spread().formatChange()),
+          change(qL, qH),
+          p.verdict(oursTime),
+          qL == null || qH == null ? NONE : Range.reduction(qL, qH).verdict(oursTime));
+    }
     if (!problems.isEmpty()) {
       line(
           size,

@@ -82,18 +82,18 @@ final class FphHarness {
   }
 
   /** The command and environment of one call, for the log. */
-  String describe(long sizeBytes, String workload, long limitMillis, int reps) {
+  String describe(long sizeBytes, String workload, String append, long limitMillis, int reps) {
     StringBuilder text = new StringBuilder();
-    environment(sizeBytes, workload, limitMillis, reps, Path.of("OUT"))
+    environment(sizeBytes, workload, append, limitMillis, reps, Path.of("OUT"))
         .forEach((k, v) -> text.append(k).append('=').append(v).append(' '));
     return text.append(directory.resolve("run.sh")).toString();
   }
 
   /**
-   * Runs {@code reps} pairs of the harness for one (size, workload, limit); its log goes to this
-   * process's standard error.
+   * Runs {@code reps} pairs of the harness for one (size, workload, limit), the guest kernel booted
+   * with the arguments {@code append}; its log goes to this process's standard error.
    */
-  List<Run> run(long sizeBytes, String workload, long limitMillis, int reps)
+  List<Run> run(long sizeBytes, String workload, String append, long limitMillis, int reps)
       throws IOException, InterruptedException, BenchmarkFailure {
     Files.createDirectories(results);
     Path out =
@@ -105,7 +105,7 @@ final class FphHarness {
         new ProcessBuilder("bash", directory.resolve("run.sh").toString())
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(ProcessBuilder.Redirect.INHERIT);
-    builder.environment().putAll(environment(sizeBytes, workload, limitMillis, reps, out));
+    builder.environment().putAll(environment(sizeBytes, workload, append, limitMillis, reps, out));
     int exit = builder.start().waitFor();
     if (exit != 0) {
       throw new BenchmarkFailure(
@@ -115,10 +115,11 @@ final class FphHarness {
   }
 
   private Map<String, String> environment(
-      long sizeBytes, String workload, long limitMillis, int reps, Path out) {
+      long sizeBytes, String workload, String append, long limitMillis, int reps, Path out) {
     return Map.of(
         "SIZES", Long.toString(sizeBytes >> 20),
         "WORKLOADS", workload,
+        "APPEND", append,
         "DOWNTIMES", Long.toString(limitMillis),
         "REPS", Integer.toString(reps),
         "RESULTS", results.toString(),

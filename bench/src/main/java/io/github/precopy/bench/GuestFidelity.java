@@ -80,8 +80,9 @@ import picocli.CommandLine.Spec;
     },
     footer = {
       "Scenario labels pick the reference: idle, used, busy (or e.g. idle-fresh), seed-idle and"
-          + " seed-compile (the published QEMU v7 series, 8 GiB KVM); other labels print ours"
-          + " only.",
+          + " seed-compile (the published QEMU v7 series, 8 GiB KVM), zeroing-idle and"
+          + " zeroing-used (the reference's idle and used guests with init_on_alloc=1, 2 s limit,"
+          + " medians only); other labels print ours only.",
       "",
       "Example (from the repository root; a quick run):",
       "  java -cp bench/target/benchmarks.jar io.github.precopy.bench.GuestFidelity \\",
@@ -343,7 +344,9 @@ public final class GuestFidelity implements Callable<Integer> {
             guest
                 .map(
                     g ->
-                        g.seed != null ? "published " + g.seed.name() + " row" : g.label + " guest")
+                        g.inTable()
+                            ? g.label + " guest"
+                            : g.published.get(0).name() + " (" + g.published.get(0).setting() + ")")
                 .orElse("none (label names no reference guest)"));
         FidelityTable table = new FidelityTable(harness != null);
         table.printHeader(transport);
@@ -357,10 +360,12 @@ public final class GuestFidelity implements Callable<Integer> {
               List<FphHarness.Run> now = null;
               if (harness != null && guest.isPresent()) {
                 String workload = guest.get().harnessWorkload;
-                String key = size + "/" + workload + "/" + limit;
+                String append = guest.get().harnessAppend;
+                String key = size + "/" + workload + "/" + append + "/" + limit;
                 if (!harnessRuns.containsKey(key)) {
-                  System.err.println("QEMU: " + harness.describe(size, workload, limit, runs));
-                  harnessRuns.put(key, harness.run(size, workload, limit, runs));
+                  System.err.println(
+                      "QEMU: " + harness.describe(size, workload, append, limit, runs));
+                  harnessRuns.put(key, harness.run(size, workload, append, limit, runs));
                 }
                 now = harnessRuns.get(key);
               }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.github.precopy.bench.FidelityReference.Figure;
 import io.github.precopy.bench.FidelityReference.Guest;
+import io.github.precopy.bench.FidelityReference.Published;
 import io.github.precopy.bench.FidelityReference.Range;
 import io.github.precopy.bench.FidelityReference.Row;
 import java.util.List;
@@ -98,8 +99,31 @@ final class FidelityReferenceTest {
     // The seed rows have no row of the QEMU table (their reference is the series), but the
     // harness's nearest guests.
     assertThat(Guest.SEED_IDLE.harnessWorkload).isEqualTo("used");
-    assertThat(Guest.SEED_COMPILE.seed.published()).isEqualTo(0.51);
+    assertThat(Guest.SEED_COMPILE.published.get(0).published()).isEqualTo(0.51);
+    assertThat(Guest.SEED_COMPILE.published(2L << 30, 300)).hasSize(1);
     assertThat(Guest.IDLE.row(256L << 20, 2000)).isEmpty();
     assertThat(FidelityReference.ROWS).hasSize(12);
+  }
+
+  @Test
+  void theZeroingGuestsAreTheHarnessGuestsWithInitOnAllocAndTheirMediansAtTwoSeconds() {
+    assertThat(Guest.forLabel("zeroing-idle")).contains(Guest.ZEROING_IDLE);
+    assertThat(Guest.forLabel("zeroing-used")).contains(Guest.ZEROING_USED);
+    assertThat(Guest.ZEROING_IDLE.harnessWorkload).isEqualTo("idle");
+    assertThat(Guest.ZEROING_IDLE.harnessAppend).isEqualTo("init_on_alloc=1");
+    assertThat(Guest.USED.harnessAppend).isEqualTo("init_on_alloc=0");
+    assertThat(Guest.ZEROING_USED.row(8L << 30, 2000)).isEmpty();
+    assertThat(Guest.ZEROING_USED.published(8L << 30, 300)).isEmpty();
+
+    List<Published> idle = Guest.ZEROING_IDLE.published(2L << 30, 2000);
+    assertThat(idle).hasSize(1);
+    assertThat(idle.get(0).published()).isCloseTo(1 - 673.0 / 439, within(1e-9));
+    assertThat(idle.get(0).spread()).isNull();
+    assertThat(idle.get(0).verdict(-0.53)).isEqualTo("0 points from the median");
+    assertThat(idle.get(0).verdict(0.10)).isEqualTo("63 points from the median");
+    assertThat(Guest.ZEROING_USED.published(8L << 30, 2000).get(0).verdict(0.64))
+        .isEqualTo("1 point from the median");
+    assertThat(Guest.SEED_IDLE.published(8L << 30, 2000).get(0).verdict(0.95))
+        .isEqualTo("outside by 9 points");
   }
 }

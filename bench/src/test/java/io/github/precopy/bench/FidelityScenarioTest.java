@@ -38,14 +38,27 @@ final class FidelityScenarioTest {
 
     assertThat(defaults)
         .extracting(FidelityScenario::label)
-        .containsExactly("idle-fresh", "used", "busy", "seed-idle", "seed-compile");
+        .containsExactly(
+            "idle-fresh",
+            "used",
+            "busy",
+            "seed-idle",
+            "seed-compile",
+            "zeroing-idle",
+            "zeroing-used");
     assertThat(defaults)
         .extracting(FidelityScenario::workload)
-        .containsExactly("idle", "idle", "busy", "idle", "busy");
+        .containsExactly("idle", "idle", "busy", "idle", "busy", "idle", "idle");
     assertThat(defaults)
         .extracting(s -> s.options().toString())
         .containsExactly(
-            "profile=fresh", "profile=used", "profile=fresh", "profile=used", "profile=used");
+            "profile=fresh",
+            "profile=used",
+            "profile=fresh",
+            "profile=used",
+            "profile=used",
+            "profile=fresh,init-on-alloc=on",
+            "profile=used,init-on-alloc=on");
     assertThat(defaults)
         .extracting(s -> s.reference().orElseThrow())
         .containsExactly(
@@ -53,7 +66,9 @@ final class FidelityScenarioTest {
             FidelityReference.Guest.USED,
             FidelityReference.Guest.BUSY,
             FidelityReference.Guest.SEED_IDLE,
-            FidelityReference.Guest.SEED_COMPILE);
+            FidelityReference.Guest.SEED_COMPILE,
+            FidelityReference.Guest.ZEROING_IDLE,
+            FidelityReference.Guest.ZEROING_USED);
   }
 
   @Test

@@ -27,9 +27,9 @@ import java.util.function.LongUnaryOperator;
  * out cache-hot pages first), except that a freed block whose parent's buddy is free goes to the
  * tail, to be merged rather than handed out (Linux's {@code buddy_merge_likely}); the initial
  * blocks are handed out lowest address first. Freeing merges a block with its free buddy,
- * repeatedly, so freeing everything restores the initial blocks. Nothing is zeroed: a freed page
- * keeps its stale contents. An allocation fails at once when no block is large enough; it never
- * waits.
+ * repeatedly, so freeing everything restores the initial blocks. A freed page keeps its stale
+ * contents; an allocated one is zeroed only with {@link #initOnAlloc(boolean) init_on_alloc}. An
+ * allocation fails at once when no block is large enough; it never waits.
  *
  * <p>Watermarks, as Linux computes them for one zone ({@code min_free_kbytes} = sqrt(16 × KiB of
  * memory), low = min + max(min / 4, 0.1 % of memory), high = low + the same): {@link
@@ -98,6 +98,7 @@ public final class BuddyAllocator {
   private final long highWatermark;
   private final Object lock = new Object();
   private final List<LongUnaryOperator> shrinkers = new CopyOnWriteArrayList<>();
+  private volatile boolean initOnAlloc;
   private long freePages;
 
   /**
@@ -155,7 +156,7 @@ public final class BuddyAllocator {
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocate(int order) {
-    return reclaimBelowLow(allocate(order, IN_USE, MOVABLE));
+    return reclaimBelowLow(initialise(allocate(order, IN_USE, MOVABLE), order));
   }
 
   /**
@@ -167,7 +168,29 @@ public final class BuddyAllocator {
    * @throws IllegalArgumentException if {@code order} is outside {@code [0, MAX_ORDER]}
    */
   public long allocateUnmovable(int order) {
-    return reclaimBelowLow(allocate(order, IN_USE, UNMOVABLE));
+    return reclaimBelowLow(initialise(allocate(order, IN_USE, UNMOVABLE), order));
+  }
+
+  /**
+   * Linux's {@code init_on_alloc}: whether every block handed out from now on is first zeroed
+   * through {@link GuestMemory#fill}, so that the zeroing marks its pages dirty as the guest's own
+   * writes do. Off at construction; Debian's kernels turn it on by default ({@code
+   * init_on_alloc=1}). The zeroing runs on the allocating thread, outside the allocator's lock.
+   */
+  public void initOnAlloc(boolean on) {
+    initOnAlloc = on;
+  }
+
+  /** Whether blocks are zeroed as they are handed out; see {@link #initOnAlloc(boolean)}. */
+  public boolean initOnAlloc() {
+    return initOnAlloc;
+  }
+
+  private long initialise(long address, int order) {
+    if (initOnAlloc && address >= 0) {
+      memory.fill(address, (1L << order) * GuestMemory.PAGE_SIZE, (byte) 0);
+    }
+    return address;
   }
 
   /** kswapd: after an allocation that left less than the low watermark free, reclaims to high. */
@@ -194,12 +217,14 @@ public final class BuddyAllocator {
    */
   public long allocateDiscardable(int order) {
     checkOrder(order);
+    long address;
     synchronized (lock) {
       if (freePages - (1L << order) < lowWatermark) {
         return -1;
       }
-      return allocate(order, IN_USE | DISCARDABLE, UNMOVABLE);
+      address = allocate(order, IN_USE | DISCARDABLE, UNMOVABLE);
     }
+    return initialise(address, order);
   }
 
   private long allocate(int order, int kind, int type) {

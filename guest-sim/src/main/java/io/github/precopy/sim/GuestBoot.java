@@ -37,11 +37,13 @@ final class GuestBoot {
   static final String TOUCHED = "touched";
   static final String IN_USE = "in-use";
   static final double USED_TOUCHED = 0.75;
+  static final String INIT_ON_ALLOC = "init-on-alloc";
+  static final List<String> SWITCH = List.of("off", "on");
 
   /**
-   * The options every workload has: {@code profile}, {@code touched}, {@code in-use} and {@code
-   * content}, for a workload whose own memory is the option {@code ownMemory} (null if it has
-   * none).
+   * The options every workload has: {@code profile}, {@code touched}, {@code in-use}, {@code
+   * init-on-alloc} and {@code content}, for a workload whose own memory is the option {@code
+   * ownMemory} (null if it has none).
    */
   static List<WorkloadOption> options(String ownMemory) {
     return List.of(
@@ -66,6 +68,12 @@ final class GuestBoot {
                 + (ownMemory == null ? "" : " and " + ownMemory)
                 + " at most all memory",
             "10%"),
+        WorkloadOption.choice(
+            INIT_ON_ALLOC,
+            "the guest kernel's init_on_alloc: every page allocated is zeroed first, the balloon"
+                + " driver's hint blocks too",
+            SWITCH,
+            "on"),
         PageContent.DECLARATION);
   }
 
@@ -84,6 +92,7 @@ final class GuestBoot {
   private final double touched;
   private final double inUse;
   private final String content;
+  private final boolean initOnAlloc;
   private GuestMemory memory;
   private PageContent pool;
   private CountDownLatch kernelDone;
@@ -103,6 +112,7 @@ final class GuestBoot {
     this.touched = used ? options.share(TOUCHED, USED_TOUCHED) : 0;
     this.inUse = options.share(IN_USE, 0);
     this.content = options.choice(PageContent.OPTION, PageContent.KINDS);
+    this.initOnAlloc = options.choice(INIT_ON_ALLOC, SWITCH).equals("on");
   }
 
   /**
@@ -177,6 +187,7 @@ final class GuestBoot {
   synchronized void bind(Vcpu cpu) {
     if (memory == null) {
       memory = cpu.memory();
+      cpu.allocator().initOnAlloc(initOnAlloc);
       kernelDone = new CountDownLatch(1);
       setUp = new CountDownLatch(cpu.count());
       filled = new CountDownLatch(cpu.count());

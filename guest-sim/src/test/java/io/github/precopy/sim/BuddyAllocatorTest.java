@@ -202,6 +202,50 @@ final class BuddyAllocatorTest {
   }
 
   @Test
+  void withInitOnAllocEveryKindOfAllocationIsZeroedAndDirtied() {
+    for (RamBlock ram : memory.blocks()) {
+      memory.fill(ram.guestAddress(), ram.usedLength(), (byte) 0x5a);
+    }
+    allocator.initOnAlloc(true);
+    GuestProbe.drainDirty(memory);
+
+    long[][] blocks = {
+      {allocator.allocate(3), 3},
+      {allocator.allocateUnmovable(2), 2},
+      {allocator.allocateDiscardable(BuddyAllocator.MAX_ORDER), BuddyAllocator.MAX_ORDER}
+    };
+
+    PageBitmap[] dirty = GuestProbe.drainDirty(memory);
+    long pages = 0;
+    for (long[] block : blocks) {
+      RamBlock ram = memory.blockAt(block[0]);
+      long first = (block[0] - ram.guestAddress()) / PAGE;
+      for (long page = 0; page < 1L << block[1]; page++) {
+        long address = block[0] + page * PAGE;
+        assertThat(memory.readLong(address) | memory.readLong(address + PAGE - 8))
+            .as("page at 0x%x", address)
+            .isZero();
+        assertThat(dirty[ram.id()].get(first + page)).as("page at 0x%x dirty", address).isTrue();
+      }
+      pages += 1L << block[1];
+    }
+    assertThat(GuestProbe.cardinality(dirty)).as("nothing else was written").isEqualTo(pages);
+  }
+
+  @Test
+  void withoutInitOnAllocAnAllocationWritesNothing() {
+    long address = allocator.allocateDiscardable(BuddyAllocator.MAX_ORDER);
+    memory.writeLong(address, 42);
+    allocator.free(address, BuddyAllocator.MAX_ORDER);
+    GuestProbe.drainDirty(memory);
+
+    assertThat(allocator.allocateDiscardable(BuddyAllocator.MAX_ORDER)).isEqualTo(address);
+
+    assertThat(memory.readLong(address)).isEqualTo(42);
+    assertThat(GuestProbe.cardinality(GuestProbe.drainDirty(memory))).isZero();
+  }
+
+  @Test
   void buddyInfoCountsFreeBlocksPerRamBlockAndOrderAsProcBuddyinfo() {
     allocator.allocate(0);
     assertThat(allocator.buddyInfo().lines())

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,8 +86,17 @@ final class MigrateCommand implements Callable<Integer> {
       names = "--workload",
       defaultValue = "idle",
       paramLabel = "NAME",
-      description = "idle, compile, hot-set or uniform, described below (default: idle).")
+      completionCandidates = WorkloadNames.class,
+      description = "${COMPLETION-CANDIDATES}; described below (default: idle).")
   private String workload;
+
+  /** The built-in workloads' names, for the help. */
+  static final class WorkloadNames implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Workloads.names().iterator();
+    }
+  }
 
   @Option(
       names = "--workload-option",

@@ -42,7 +42,7 @@ final class WorkloadHelpTest {
       for (WorkloadOption option : Workloads.options(workload)) {
         assertThat(section)
             .as(workload)
-            .containsPattern("\n    " + option.name() + "=" + option.kind().label() + " ");
+            .containsPattern("\n    " + option.name() + "=" + option.kind().label() + "[ \n]");
         assertThat(words)
             .as(workload)
             .contains(option.meaning())

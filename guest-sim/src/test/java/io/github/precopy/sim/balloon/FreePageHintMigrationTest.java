@@ -37,12 +37,17 @@ final class FreePageHintMigrationTest {
    * An idle guest of {@code bytes}; {@code oldData} fills its RAM first, as a long-running guest.
    */
   private static SimulatedGuest idleGuest(long bytes, long seed, boolean oldData) {
+    return idleGuest(bytes, seed, oldData, WorkloadOptions.defaults());
+  }
+
+  private static SimulatedGuest idleGuest(
+      long bytes, long seed, boolean oldData, WorkloadOptions options) {
     GuestMemory memory = oldData ? OldData.anonymousMemory(bytes) : GuestMemory.anonymous(bytes);
     return SimulatedGuest.builder()
         .memory(memory)
         .vcpus(2)
         .seed(seed)
-        .workload("idle", WorkloadOptions.defaults())
+        .workload("idle", options)
         .build();
   }
 
@@ -156,6 +161,35 @@ final class FreePageHintMigrationTest {
     double fall = 1 - (double) hinted.pagesSent() / plain.pagesSent();
     assertThat(hintedShare).as("a large share of RAM was hinted").isGreaterThan(0.4);
     assertThat(fall).isGreaterThanOrEqualTo(hintedShare - 0.01);
+  }
+
+  /**
+   * The reference's {@code init_on_alloc=1} runs: the guest zeroes each block it allocates to hint
+   * before reporting it, so the zeroing is in the dirty log the next sync reads, and every hinted
+   * page is sent again, as a zero page; without it, hinted pages are not sent at all.
+   */
+  @Test
+  void withInitOnAllocTheGuestZeroesItsHintedBlocksAndTheyAreSentAgainAsZeroPages()
+      throws InterruptedException {
+    long seed = System.nanoTime();
+    System.out.println("withInitOnAllocTheHintedBlocksAreSentAgain seed=" + seed);
+    long bytes = 256 * MIB;
+
+    Run zeroing =
+        migrate(
+            idleGuest(bytes, seed, false, WorkloadOptions.parse("init-on-alloc=on")), true, HINTED);
+    Run plain = migrate(idleGuest(bytes, seed, false), true, HINTED);
+    System.out.println("init_on_alloc=1: " + zeroing);
+    System.out.println("init_on_alloc=0: " + plain);
+
+    assertCompletedIntact(zeroing);
+    assertCompletedIntact(plain);
+    long zeroingHinted = (Long) zeroing.hint().get("hinted-pages");
+    long plainHinted = (Long) plain.hint().get("hinted-pages");
+    assertThat(zeroingHinted).as("a large share of RAM was hinted").isGreaterThan(bytes / PAGE / 2);
+    assertThat(plainHinted).as("a large share of RAM was hinted").isGreaterThan(bytes / PAGE / 2);
+    assertThat(zeroing.stats().ram().duplicate()).isGreaterThanOrEqualTo(zeroingHinted * 9 / 10);
+    assertThat(plain.stats().ram().duplicate()).isLessThan(plainHinted / 2);
   }
 
   @Test
