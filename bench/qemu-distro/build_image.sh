@@ -7,6 +7,8 @@
 # Needs root, debootstrap, e2fsprogs (mkfs.ext4 -d), gcc + libc6-dev (static churn).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The project's QEMU harness (churn.c, qmp.py), beside the repository: ../shared/anchors/qemu-fph.
+ANCHOR=${ANCHOR:-$(cd "$HERE/../../.." && pwd)/shared/anchors/qemu-fph}
 WORK=${WORK:-/tmp/qemu-distro}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 IMG_SIZE=${IMG_SIZE:-3G}
@@ -48,7 +50,7 @@ echo virtio_balloon > "$R/etc/modules-load.d/virtio_balloon.conf"
 printf 'virtio_pci\nvirtio_blk\n' >> "$R/etc/initramfs-tools/modules"
 sort -u -o "$R/etc/initramfs-tools/modules" "$R/etc/initramfs-tools/modules"
 # FPH serial command loop instead of a getty on ttyS0
-gcc -O2 -static -pthread -Wall -o "$R/usr/local/bin/churn" "$HERE/churn.c"
+gcc -O2 -static -pthread -Wall -o "$R/usr/local/bin/churn" "$ANCHOR/churn.c"
 install -m 755 "$HERE/fph-console.sh" "$R/usr/local/sbin/fph-console.sh"
 install -m 644 "$HERE/fph-console.service" "$R/etc/systemd/system/fph-console.service"
 chroot "$R" systemctl enable fph-console.service

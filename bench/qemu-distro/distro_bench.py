@@ -40,7 +40,10 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# qmp.py of the project's QEMU harness, beside the repository (ANCHOR overrides).
+ANCHOR = os.environ.get("ANCHOR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                               "..", "..", "..", "shared", "anchors", "qemu-fph"))
+sys.path.insert(0, ANCHOR)
 from qmp import QMP, wait_migration_events, event_time  # noqa: E402
 
 MiB, GiB = 1 << 20, 1 << 30
