@@ -14,10 +14,15 @@ import picocli.CommandLine.TypeConversionException;
  */
 record FidelityScenario(String label, String workload, WorkloadOptions options) {
 
-  /** The default scenarios, separated by {@code ;}. */
+  /**
+   * The default scenarios, separated by {@code ;}: the reference's three guests, the seed's two (a
+   * guest that has run lightly: 15 % of its free memory holds old data, the share at which an 8 GiB
+   * sweep put both published reductions within the series' spread; bench/RESULTS.md §11) and the
+   * reference's {@code init_on_alloc=1} guests.
+   */
   static final String DEFAULTS =
       "idle-fresh=idle:profile=fresh;used=idle:profile=used;busy=busy:profile=fresh;"
-          + "seed-idle=idle:profile=used;seed-compile=busy:profile=used;"
+          + "seed-idle=idle:profile=used,touched=15%;seed-compile=busy:profile=used,touched=15%;"
           + "zeroing-idle=idle:profile=fresh,init-on-alloc=on;"
           + "zeroing-used=idle:profile=used,init-on-alloc=on";
 

@@ -55,8 +55,8 @@ final class FidelityScenarioTest {
             "profile=fresh",
             "profile=used",
             "profile=fresh",
-            "profile=used",
-            "profile=used",
+            "profile=used,touched=15%",
+            "profile=used,touched=15%",
             "profile=fresh,init-on-alloc=on",
             "profile=used,init-on-alloc=on");
     assertThat(defaults)
