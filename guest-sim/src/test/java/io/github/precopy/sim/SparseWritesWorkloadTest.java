@@ -94,6 +94,7 @@ final class SparseWritesWorkloadTest {
             tuple("profile", "used"),
             tuple("touched", "75%"),
             tuple("in-use", "0%"),
+            tuple("init-on-alloc", "off"),
             tuple("content", "random"),
             tuple("buffer", "64m"),
             tuple("dirty-rate", "as fast as the vCPUs run"));

@@ -50,7 +50,7 @@ final class WorkloadsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "workload idle has no option 'working-set'; its options are content, dirty-rate,"
-                + " in-use, profile, touched");
+                + " in-use, init-on-alloc, profile, touched");
   }
 
   @Test
@@ -97,7 +97,7 @@ final class WorkloadsTest {
 
     assertThat(options)
         .extracting(WorkloadOption::name)
-        .startsWith("profile", "touched", "in-use", "content");
+        .startsWith("profile", "touched", "in-use", "init-on-alloc", "content");
     assertThatThrownBy(() -> Workloads.create(name, WorkloadOptions.parse("no-such=1")))
         .hasMessageEndingWith(
             "its options are "
@@ -130,6 +130,7 @@ final class WorkloadsTest {
             tuple("profile", "used"),
             tuple("touched", "75%"),
             tuple("in-use", "0%"),
+            tuple("init-on-alloc", "off"),
             tuple("content", "random"),
             tuple("dirty-rate", "64k"));
     assertThat(Workloads.options("compile"))
@@ -138,6 +139,7 @@ final class WorkloadsTest {
             tuple("profile", "used"),
             tuple("touched", "75%"),
             tuple("in-use", "0%"),
+            tuple("init-on-alloc", "off"),
             tuple("content", "random"),
             tuple("dirty-rate", "64m per vCPU"),
             tuple("page-cache", "20%"));
@@ -147,6 +149,7 @@ final class WorkloadsTest {
             tuple("profile", "used"),
             tuple("touched", "75%"),
             tuple("in-use", "0%"),
+            tuple("init-on-alloc", "off"),
             tuple("content", "random"),
             tuple("working-set", "25%"),
             tuple("dirty-rate", "as fast as the vCPUs run"));
@@ -156,6 +159,7 @@ final class WorkloadsTest {
             tuple("profile", "used"),
             tuple("touched", "75%"),
             tuple("in-use", "0%"),
+            tuple("init-on-alloc", "off"),
             tuple("content", "random"),
             tuple("area", "50%"),
             tuple("dirty-rate", "64m"));
@@ -165,6 +169,7 @@ final class WorkloadsTest {
             tuple("profile", "used"),
             tuple("touched", "75%"),
             tuple("in-use", "0%"),
+            tuple("init-on-alloc", "off"),
             tuple("content", "random"),
             tuple("working-set", "384m"),
             tuple("min-chunk", "1m"),

@@ -26,7 +26,7 @@ final class BadInputTest {
             "--workload",
             "kernel-build"),
         bad(
-            "its options are content, dirty-rate, in-use, profile, touched",
+            "its options are content, dirty-rate, in-use, init-on-alloc, profile, touched",
             "migrate",
             "--workload-option",
             "x=1"),
