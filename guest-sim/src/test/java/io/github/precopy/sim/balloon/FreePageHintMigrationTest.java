@@ -186,7 +186,8 @@ final class FreePageHintMigrationTest {
     assertCompletedIntact(plain);
     long zeroingHinted = (Long) zeroing.hint().get("hinted-pages");
     long plainHinted = (Long) plain.hint().get("hinted-pages");
-    assertThat(zeroingHinted).as("a large share of RAM was hinted").isGreaterThan(bytes / PAGE / 2);
+    // Zeroing each block first slows the hints, so fewer arrive before the bulk round ends.
+    assertThat(zeroingHinted).as("a share of RAM was hinted").isGreaterThan(bytes / PAGE / 4);
     assertThat(plainHinted).as("a large share of RAM was hinted").isGreaterThan(bytes / PAGE / 2);
     assertThat(zeroing.stats().ram().duplicate()).isGreaterThanOrEqualTo(zeroingHinted * 9 / 10);
     assertThat(plain.stats().ram().duplicate()).isLessThan(plainHinted / 2);
