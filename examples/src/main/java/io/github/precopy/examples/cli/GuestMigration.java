@@ -14,17 +14,20 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * Runs migrations of simulated guests built from one {@link GuestSpec}: each run boots a fresh
  * guest with the same seed, plugs a balloon into it when the engine offers {@code free-page-hint}
  * (in every run, so that the guests are alike and only the capability decides whether hints are
- * used), starts it, migrates it and closes it.
+ * used), starts it, lets its workload run for the spec's settle time, migrates it and closes it.
  *
  * <p>With an {@link Interruption}, a signal cancels the running migration (the guest resumes, the
  * destination's stream ends), whose run then returns its statistics as they were; a signal before
- * the migration started makes the run return null without starting it.
+ * the migration started (while the guest settles, too) makes the run return null without starting
+ * it.
  */
 final class GuestMigration {
 
@@ -41,8 +44,8 @@ final class GuestMigration {
 
   /**
    * Runs that a signal to {@code interruption} (null for none) cancels; {@code onStart} is called
-   * once each migration has started; with {@code buddyInfo} each result carries the guest's free
-   * blocks just before its migration started.
+   * once each run's guest has started, before it settles and migrates; with {@code buddyInfo} each
+   * result carries the guest's free blocks just before its migration started.
    */
   GuestMigration(
       MigrationEngine engine,
@@ -55,6 +58,25 @@ final class GuestMigration {
     this.interruption = interruption;
     this.onStart = onStart;
     this.buddyInfo = buddyInfo;
+  }
+
+  /** Lets the started guest's workload run for the spec's settle time, or until a signal. */
+  private void settle() throws InterruptedException {
+    if (spec.settle().isZero()) {
+      return;
+    }
+    CountDownLatch signal = new CountDownLatch(1);
+    if (interruption != null
+        && !interruption.whileRunning("letting the workload settle", signal::countDown)) {
+      return;
+    }
+    try {
+      signal.await(spec.settle().toNanos(), TimeUnit.NANOSECONDS);
+    } finally {
+      if (interruption != null) {
+        interruption.idle();
+      }
+    }
   }
 
   /**
@@ -119,6 +141,8 @@ final class GuestMigration {
               : null;
       try {
         guest.start();
+        onStart.run();
+        settle();
         if (interruption != null && interruption.signalled()) {
           return null;
         }
@@ -141,7 +165,6 @@ final class GuestMigration {
               && !interruption.whileRunning("migrating (" + label + ")", migration::cancel)) {
             migration.cancel();
           }
-          onStart.run();
           stats = migration.await();
         } finally {
           progress.finish();

@@ -224,6 +224,16 @@ final class MigrateCommand implements Callable<Integer> {
   private Output output;
 
   @Option(
+      names = "--settle",
+      converter = Durations.Converter.class,
+      paramLabel = "DURATION",
+      description =
+          "Let the workload run this long after boot before each migration starts, e.g. 5s, so"
+              + " that a busy or compiling guest has reached its working set (default: migrate"
+              + " at once).")
+  private Duration settle;
+
+  @Option(
       names = "--guest-buddyinfo",
       description =
           "Also print the guest's free memory blocks just before each migration, as Linux's"
@@ -291,7 +301,7 @@ final class MigrateCommand implements Callable<Integer> {
             guest,
             interruption,
             () -> {
-              // Once the first migration runs, so that even a run cut short has its header.
+              // Once the first guest runs, so that even a run cut short has its header.
               if (output == Output.TEXT && !headerPrinted[0]) {
                 headerPrinted[0] = true;
                 out.println(header(guest));
@@ -557,7 +567,8 @@ final class MigrateCommand implements Callable<Integer> {
       Optional<String> problem = GuestMemory.Builder.transparentHugePagesUnavailableReason();
       require(problem.isEmpty(), "--huge-pages: " + problem.orElse(""));
     }
-    return new GuestSpec(memory, vcpus, workload, options, seed, hugePages);
+    return new GuestSpec(
+        memory, vcpus, workload, options, seed, hugePages, settle == null ? Duration.ZERO : settle);
   }
 
   /** The capability sets to run: one, or with --compare none and then each capability alone. */

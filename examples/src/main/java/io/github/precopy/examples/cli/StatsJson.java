@@ -135,6 +135,7 @@ final class StatsJson {
     guestNode.put("workload", guest.workload());
     guestNode.set("workload-options", MAPPER.valueToTree(guest.options().values()));
     guestNode.put("seed", guest.seed());
+    guestNode.put("settle", guest.settle().toMillis());
     node.put("transport", transport);
     return node;
   }

@@ -119,6 +119,8 @@ final class BadInputTest {
         bad("is not one of text, json", "migrate", "--output", "yaml"),
         bad("--max-syncs: maxSyncs must be at least 1", "migrate", "--max-syncs", "0"),
         bad("is not a duration", "migrate", "--timeout", "soon"),
+        bad("is not a duration from 1ms to 24h", "migrate", "--settle", "0s"),
+        bad("is not a duration", "migrate", "--settle", "-5s"),
         bad("is not one of fail, switch-over", "migrate", "--timeout", "5s", "--give-up", "no"),
         bad("--give-up needs --max-syncs or --timeout", "migrate", "--give-up", "fail"),
         bad("did you mean --memory?", "migrate", "--memroy", "2g"),

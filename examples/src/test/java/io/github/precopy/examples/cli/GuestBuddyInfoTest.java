@@ -39,6 +39,39 @@ final class GuestBuddyInfoTest {
   }
 
   @Test
+  void aBusyGuestThatSettlesHasItsWorkingSetAllocatedBeforeMigrating() throws Exception {
+    long workingSet = 128L << 20;
+    Cli cli = new Cli();
+    int exit =
+        cli.execute(
+            "migrate",
+            "--memory",
+            "256m",
+            "--workload",
+            "busy",
+            "--workload-option",
+            "profile=fresh,working-set=128m,max-chunk=16m",
+            "--settle",
+            "1s",
+            "--output",
+            "json",
+            "--guest-buddyinfo");
+
+    assertThat(exit).as(cli.err()).isZero();
+    JsonNode run = new ObjectMapper().readTree(cli.out());
+    assertThat(run.get("guest").get("settle").asLong()).isEqualTo(1000);
+    String line = run.get("guest-buddyinfo").get(0).asText();
+    String[] counts = line.trim().split(" +");
+    long freeBytes = 0;
+    for (int order = 0; order <= 10; order++) {
+      freeBytes += Long.parseLong(counts[counts.length - 11 + order]) * (4096L << order);
+    }
+    assertThat(256L * (1 << 20) - freeBytes)
+        .as("memory not free after 1 s of a 128 MiB working set at 512 MiB/s: %s", line)
+        .isGreaterThan(workingSet / 2);
+  }
+
+  @Test
   void jsonCarriesTheLinesOnlyWhenAskedFor() throws Exception {
     Cli asked = new Cli();
     Cli plain = new Cli();

@@ -71,6 +71,30 @@ final class SignalTest {
   }
 
   @Test
+  void ctrlCWhileTheGuestSettlesStartsNoMigration() throws Exception {
+    assumeSigintIsNotIgnored();
+    Child child = Child.start("migrate", "--memory", "64m", "--vcpus", "2", "--settle", "1h");
+    try {
+      String header = child.awaitOut(line -> line.startsWith("migrate: "));
+
+      child.signal("INT");
+
+      assertThat(child.exitCode()).as(child.err()).isEqualTo(130);
+      assertThat(header)
+          .isEqualTo(
+              "migrate: 64.00 MiB guest, idle workload, 2 vCPUs, seed 0, settles 3600 s,"
+                  + " in-process");
+      assertThat(child.out()).doesNotContain("status");
+      assertThat(child.err().lines())
+          .singleElement()
+          .isEqualTo("precopy migrate: interrupted by a signal before the migration started");
+      assertNoStackTrace(child);
+    } finally {
+      child.kill();
+    }
+  }
+
+  @Test
   void sigtermOnIncomingWaitingForASourceSaysSo() throws Exception {
     Child child = Child.start("incoming", "--listen", "127.0.0.1:0", "--memory", "64m");
     try {
