@@ -235,7 +235,7 @@ public final class LoopbackThroughput implements Callable<Integer> {
             MigrationTarget.tcp("127.0.0.1", destination.awaitPort(), transport);
         MigrationStats stats = engine.start(guest, CONFIG, target, s -> {}).await();
         ReportLine reply = destination.awaitReport();
-        LoopbackRun run = LoopbackRun.of(stats, reply.report(), totalPages);
+        LoopbackRun run = LoopbackRun.of(stats, reply.report(), totalPages, true);
         boolean counted = i >= warmup;
         if (counted) {
           runs.add(run);

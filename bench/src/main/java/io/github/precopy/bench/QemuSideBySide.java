@@ -150,6 +150,13 @@ public final class QemuSideBySide implements Callable<Integer> {
               + " default: /dev/shm.")
   private boolean hugePages;
 
+  @Option(
+      names = "--no-verify",
+      description =
+          "Our prealloc, cold and tls rows without the page digest (QEMU checks nothing; every"
+              + " frame is still checksummed); default: the destination verifies every page.")
+  private boolean noVerify;
+
   @Option(names = "--no-lock", description = "Run ours without taking the lock.")
   private boolean noLock;
 
@@ -246,12 +253,13 @@ public final class QemuSideBySide implements Callable<Integer> {
         Locale.ROOT,
         "# QEMU side by side (issue #15): %d MiB guest, %d round(s) per row (one QEMU migration"
             + " then one of ours), %d untimed warm-up(s) of ours per row, our channels %d, our"
-            + " destination memory %s%n",
+            + " destination memory %s, our page digest %s%n",
         memoryBytes >> 20,
         rounds,
         warmup,
         channels,
-        hugePages ? "on transparent huge pages" : "on /dev/shm");
+        hugePages ? "on transparent huge pages" : "on /dev/shm",
+        noVerify ? "off (--no-verify)" : "on");
     MachineInfo.print();
     System.out.println("# QEMU: " + (oursOnly ? "not run (--ours-only)" : qemuVersion));
     System.out.println(
@@ -360,7 +368,8 @@ public final class QemuSideBySide implements Callable<Integer> {
               ioTimeout,
               tls,
               sourceTls,
-              hugePages);
+              hugePages,
+              !noVerify);
       case NULL_SINK -> new OurSide.NullSink(engine, dataGuest, memoryBytes, warmup);
       case ZERO_RESIDENT -> new OurSide.Zero(engine, true, memoryBytes, warmup);
       case ZERO_UNTOUCHED -> new OurSide.Zero(engine, false, memoryBytes, warmup);
