@@ -77,13 +77,18 @@ record LoopbackRun(
               + totalPages);
     }
     MigrationStats.Verification verification = stats.verification();
-    if (verified
-        ? verification == null
-            || verification.pagesChecked() != totalPages
-            || verification.mismatches() != 0
-        : verification != null) {
+    boolean sourceAsExpected =
+        verified
+            ? verification != null
+                && verification.pagesChecked() == totalPages
+                && verification.mismatches() == 0
+            : verification == null;
+    if (!sourceAsExpected) {
       problems.add(
-          "source verification " + verification + ", expected " + (verified ? totalPages : null));
+          "source verification "
+              + verification
+              + ", expected "
+              + (verified ? totalPages + " pages checked" : "none"));
     }
     List<MigrationStats.Round> rounds = stats.rounds();
     if (rounds.size() < 2 || !rounds.get(1).guestRunning()) {

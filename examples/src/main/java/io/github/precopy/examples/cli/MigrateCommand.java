@@ -231,7 +231,7 @@ final class MigrateCommand implements Callable<Integer> {
           "Let the workload run this long after boot before each migration starts, e.g. 5s, so"
               + " that a busy or compiling guest has reached its working set (default: migrate"
               + " at once).")
-  private Duration settle;
+  private Duration settle = Duration.ZERO;
 
   @Option(
       names = "--guest-buddyinfo",
@@ -567,8 +567,7 @@ final class MigrateCommand implements Callable<Integer> {
       Optional<String> problem = GuestMemory.Builder.transparentHugePagesUnavailableReason();
       require(problem.isEmpty(), "--huge-pages: " + problem.orElse(""));
     }
-    return new GuestSpec(
-        memory, vcpus, workload, options, seed, hugePages, settle == null ? Duration.ZERO : settle);
+    return new GuestSpec(memory, vcpus, workload, options, seed, hugePages, settle);
   }
 
   /** The capability sets to run: one, or with --compare none and then each capability alone. */
